@@ -1,0 +1,1 @@
+"""Hydra applications behind `deepchorale <app>`: one module each, with its primary config in conf/."""

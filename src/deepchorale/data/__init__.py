@@ -1,0 +1,1 @@
+"""The Bach chorales: parsing, the `Chorale` record and its views, cache, split, augmentation."""

@@ -1,0 +1,176 @@
+"""Build the Bach chorale corpus from music21's offline corpus files.
+
+We read the files directly (music21's `chorales.Iterator` repeats 21 of its 371 entries), keep
+every score that holds exactly one Soprano, Alto, Tenor and Bass part (instrumental parts that
+double or decorate them are dropped), and count every other piece under a named reason.
+Parsing uses both cores; the result is cached by `deepchorale.data.cache`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import re
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from deepchorale.data.chorale import REST, STEPS_PER_QUARTER, VOICES, Chorale, Note, chorale_from_notes
+from deepchorale.data.convert import final_bass
+from deepchorale.data.key import estimate_key
+from deepchorale.data.musicxml import MusicXMLError, Score, read_musicxml
+
+MUSICXML_SUFFIXES = {".mxl", ".xml", ".musicxml"}
+
+
+@dataclass(frozen=True)
+class CorpusOptions:
+    """Everything that changes what the corpus build produces (and so the cache key)."""
+
+    composer: str = "bach"
+    keep_instrumental_scores: bool = True  # take S/A/T/B out of scores that also have instruments
+    dedupe_transpositions: bool = True  # a transposed copy of a chorale counts as a duplicate
+
+
+@dataclass
+class Corpus:
+    chorales: list[Chorale]
+    skipped: dict[str, str]  # piece id -> reason
+    quantized_notes: int = 0  # notes moved onto the 16th grid (triplets, 32nds)
+    dropped_notes: int = 0  # notes shorter than a 16th that vanished on the grid
+    files: int = 0
+    info: dict = field(default_factory=dict)
+
+
+class SkipPiece(Exception):
+    """This piece is not a four-voice chorale; the message is the reason."""
+
+
+def corpus_dir(composer: str) -> Path:
+    """Where music21 keeps a composer's files (found without importing music21, which is slow)."""
+    spec = importlib.util.find_spec("music21")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("music21 is not installed: its offline corpus holds the chorales")
+    return Path(next(iter(spec.submodule_search_locations))) / "corpus" / composer
+
+
+def corpus_files(composer: str) -> list[Path]:
+    return sorted(p for p in corpus_dir(composer).iterdir() if p.is_file() and not p.name.startswith("_"))
+
+
+def satb_parts(score: Score, keep_instrumental: bool) -> list:
+    """The Soprano, Alto, Tenor and Bass parts in that order, or SkipPiece with the reason."""
+    if len(score.parts) == 4 and not any(p.name for p in score.parts):
+        return score.parts  # unnamed four-part scores are written S, A, T, B
+    found = {voice: [p for p in score.parts if p.name.lower().startswith(voice)] for voice in VOICES}
+    doubled = [voice for voice, parts in found.items() if len(parts) > 1]
+    missing = [voice for voice, parts in found.items() if not parts]
+    if doubled:
+        raise SkipPiece(f"more than four voices (two {doubled[0]} parts)")
+    if missing:
+        names = ", ".join(p.name or "?" for p in score.parts)
+        raise SkipPiece(f"not an S/A/T/B score ({len(score.parts)} parts: {names})")
+    if len(score.parts) > 4 and not keep_instrumental:
+        raise SkipPiece("instrumental parts besides the four voices")
+    return [found[voice][0] for voice in VOICES]
+
+
+def chorale_from_score(score: Score, id: str, source: str = "", keep_instrumental: bool = True):
+    """Quantise a four-part score onto the 16th grid. Returns (chorale, quantized, dropped)."""
+    notes, fermata_spans = [], []
+    quantized = dropped = 0
+    for voice, part in enumerate(satb_parts(score, keep_instrumental)):
+        if not part.notes:
+            raise SkipPiece(f"the {VOICES[voice]} has no notes")
+        for note in part.notes:
+            start_exact = note.onset * STEPS_PER_QUARTER
+            end_exact = (note.onset + note.duration) * STEPS_PER_QUARTER
+            start, end = round(start_exact), round(end_exact)
+            quantized += start != start_exact or end != end_exact
+            if end <= start:
+                dropped += 1
+                continue
+            if note.tie_continues and notes and notes[-1].voice == voice and notes[-1].end == start:
+                notes[-1] = Note(voice, notes[-1].start, end, notes[-1].pitch)
+            else:
+                notes.append(Note(voice, start, end, note.pitch))
+            if note.fermata:
+                fermata_spans.append((start, end))
+    num_steps = max(n.end for n in notes)
+    fermatas = np.zeros(num_steps, bool)
+    for start, end in fermata_spans:
+        fermatas[start:end] = True
+    meter = score.meter or (4, 4)
+    pickup = round(score.pickup * STEPS_PER_QUARTER)
+    chorale = chorale_from_notes(id, notes, num_steps, fermatas, meter=meter, pickup=pickup, source=source)
+    tonic, mode = estimate_key(chorale.pitches, final_bass=final_bass(chorale.pitches))
+    return replace(chorale, key_tonic=tonic, key_mode=mode), quantized, dropped
+
+
+def parse_file(path: Path, options: CorpusOptions):
+    """One corpus file -> (id, chorale or None, reason or None, quantized, dropped)."""
+    id = re.sub(r"\.(mxl|xml|musicxml|krn|rntxt)$", "", path.name)
+    if path.suffix.lower() not in MUSICXML_SUFFIXES:
+        return id + path.suffix, None, f"not a MusicXML score ({path.suffix})", 0, 0
+    try:
+        score = read_musicxml(path)
+        chorale, quantized, dropped = chorale_from_score(
+            score, id, f"{options.composer}/{path.name}", options.keep_instrumental_scores
+        )
+    except (SkipPiece, MusicXMLError) as reason:
+        return id, None, str(reason), 0, 0
+    return id, chorale, None, quantized, dropped
+
+
+def _parse_chunk(args):
+    paths, options = args
+    return [parse_file(path, options) for path in paths]
+
+
+def content_key(chorale: Chorale, transpositions: bool) -> str:
+    """Hash of the notes; with `transpositions`, of the notes relative to the lowest pitch."""
+    pitches = chorale.pitches.astype(np.int16)
+    if transpositions:
+        pitches = np.where(pitches == REST, REST, pitches - pitches[pitches != REST].min())
+    return hashlib.sha1(pitches.tobytes() + chorale.onsets.tobytes()).hexdigest()
+
+
+def build_corpus(options: CorpusOptions = CorpusOptions(), workers: int | None = None) -> Corpus:
+    """Parse every file of the composer's corpus (in `workers` processes) into unique chorales."""
+    files = corpus_files(options.composer)
+    workers = max(1, workers or os.cpu_count() or 1)
+    # Interleaved chunks spread the large orchestral scores over the workers.
+    chunks = [(files[i::workers * 4], options) for i in range(workers * 4)]
+    if workers == 1:
+        results = [r for chunk in chunks for r in _parse_chunk(chunk)]
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            results = [r for chunk in pool.map(_parse_chunk, chunks) for r in chunk]
+    results.sort(key=lambda r: r[0])
+    corpus = Corpus(chorales=[], skipped={}, files=len(files))
+    seen: dict[str, str] = {}
+    for id, chorale, reason, quantized, dropped in results:
+        if chorale is None:
+            corpus.skipped[id] = reason
+            continue
+        key = content_key(chorale, options.dedupe_transpositions)
+        if key in seen:
+            corpus.skipped[id] = f"duplicate of {seen[key]}"
+            continue
+        seen[key] = id
+        corpus.chorales.append(chorale)
+        corpus.quantized_notes += quantized
+        corpus.dropped_notes += dropped
+    return corpus
+
+
+def skip_reason_counts(skipped: dict[str, str]) -> dict[str, int]:
+    """Reasons with ids and part lists folded away, so similar skips count together."""
+    def family(reason: str) -> str:
+        return re.sub(r" \(.*\)$| of \S+$", "", reason)
+
+    return dict(Counter(family(r) for r in skipped.values()).most_common())
