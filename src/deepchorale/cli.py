@@ -25,3 +25,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     sys.argv = [f"deepchorale {app}", *overrides]
     importlib.import_module(APPS[app][0]).main()
+
+
+if __name__ == "__main__":
+    main()

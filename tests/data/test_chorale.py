@@ -6,10 +6,14 @@ from deepchorale.data.chorale import REST, Chorale, Note, chorale_from_notes
 
 def small_chorale() -> Chorale:
     notes = [
-        Note(0, 0, 4, 72), Note(0, 4, 8, 72), Note(0, 8, 16, 74),  # a repeated C, then D
-        Note(1, 0, 8, 67), Note(1, 8, 16, 65),
+        Note(0, 0, 4, 72),
+        Note(0, 4, 8, 72),
+        Note(0, 8, 16, 74),  # a repeated C, then D
+        Note(1, 0, 8, 67),
+        Note(1, 8, 16, 65),
         Note(2, 0, 16, 64),
-        Note(3, 0, 8, 48), Note(3, 10, 16, 43),  # a rest at steps 8-9
+        Note(3, 0, 8, 48),
+        Note(3, 10, 16, 43),  # a rest at steps 8-9
     ]
     return chorale_from_notes("toy", notes, 16, meter=(4, 4), pickup=4)
 

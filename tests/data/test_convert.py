@@ -46,7 +46,12 @@ def test_midi_file_round_trip_keeps_metadata(corpus, tmp_path):
     path = tmp_path / "chorale.mid"
     midi = to_midi(chorale, qpm=90)
     midi.write(str(path))
-    assert [i.name for i in pretty_midi.PrettyMIDI(str(path)).instruments] == ["soprano", "alto", "tenor", "bass"]
+    assert [i.name for i in pretty_midi.PrettyMIDI(str(path)).instruments] == [
+        "soprano",
+        "alto",
+        "tenor",
+        "bass",
+    ]
     back = from_midi(path, id=chorale.id)
     assert back == chorale
     assert back.key_name == chorale.key_name

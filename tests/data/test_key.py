@@ -18,7 +18,7 @@ def test_final_bass_breaks_a_near_tie_between_relative_keys():
 
 def test_chorale_keys_agree_with_their_final_chord(corpus):
     # Bach's chorales end on the tonic chord (or its major form, the Picardy third, in minor).
-    agree = sum(
-        int(c.pitches[3][c.pitches[3] >= 0][-1] % 12 == c.key_tonic) for c in corpus.chorales
-    ) / len(corpus.chorales)
+    agree = sum(int(c.pitches[3][c.pitches[3] >= 0][-1] % 12 == c.key_tonic) for c in corpus.chorales) / len(
+        corpus.chorales
+    )
     assert agree > 0.85

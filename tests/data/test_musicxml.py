@@ -13,8 +13,17 @@ from deepchorale.data.musicxml import MusicXMLError, read_musicxml
 # Pickups, ties, fermatas, 3/4, grace notes (bwv299), off-grid notes (bwv248.64-s, bwv36.4-2),
 # instrumental parts (bwv1.6), an uncompressed .xml (bwv69.6) and a .musicxml inside the .mxl (bwv113.8).
 SLICE = [
-    "bwv269.mxl", "bwv347.mxl", "bwv86.6.mxl", "bwv153.1.mxl", "bwv299.mxl", "bwv248.64-s.mxl",
-    "bwv36.4-2.mxl", "bwv1.6.mxl", "bwv69.6.xml", "bwv113.8.mxl", "bwv18.5-lz.mxl",
+    "bwv269.mxl",
+    "bwv347.mxl",
+    "bwv86.6.mxl",
+    "bwv153.1.mxl",
+    "bwv299.mxl",
+    "bwv248.64-s.mxl",
+    "bwv36.4-2.mxl",
+    "bwv1.6.mxl",
+    "bwv69.6.xml",
+    "bwv113.8.mxl",
+    "bwv18.5-lz.mxl",
 ]
 
 
@@ -25,13 +34,15 @@ def music21_notes(part):
         if note.duration.isGrace:
             continue
         assert not isinstance(note, chord.Chord), "vocal parts are monophonic"
-        notes.append((
-            Fraction(note.offset).limit_denominator(96),
-            Fraction(note.quarterLength).limit_denominator(96),
-            note.pitch.midi,
-            note.tie is not None and note.tie.type in ("stop", "continue"),
-            any(isinstance(e, expressions.Fermata) for e in note.expressions),
-        ))
+        notes.append(
+            (
+                Fraction(note.offset).limit_denominator(96),
+                Fraction(note.quarterLength).limit_denominator(96),
+                note.pitch.midi,
+                note.tie is not None and note.tie.type in ("stop", "continue"),
+                any(isinstance(e, expressions.Fermata) for e in note.expressions),
+            )
+        )
     return notes
 
 
@@ -83,7 +94,7 @@ def test_round_trip_music21_chorale_midi_chorale_keeps_every_note(pair):
 def test_unreadable_files_raise_a_clear_error(tmp_path):
     broken = tmp_path / "broken.mxl"
     broken.write_bytes(b"not a zip archive")
-    with pytest.raises(MusicXMLError, match="broken.mxl: unreadable"):
+    with pytest.raises(MusicXMLError, match=r"broken\.mxl: unreadable"):
         read_musicxml(broken)
     timewise = tmp_path / "timewise.xml"
     timewise.write_text("<score-timewise/>")

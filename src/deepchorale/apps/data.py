@@ -23,10 +23,14 @@ def print_summary(stats: dict) -> None:
     table.add_row("steps (16ths)", str(stats["steps"]))
     table.add_row("modes", ", ".join(f"{k} {v}" for k, v in stats["modes"].items()))
     table.add_row("meters", ", ".join(f"{k} {v}" for k, v in stats["meters"].items()))
-    table.add_row("voice ranges", ", ".join(f"{k} {lo}-{hi}" for k, (lo, hi) in stats["voice_ranges"].items()))
+    table.add_row(
+        "voice ranges", ", ".join(f"{k} {lo}-{hi}" for k, (lo, hi) in stats["voice_ranges"].items())
+    )
     table.add_row("skipped", ", ".join(f"{k}: {v}" for k, v in stats["skipped"]["by_reason"].items()))
     cache = stats["cache"]
-    table.add_row("cache", f"{'built' if cache['built'] else 'loaded'} in {cache['seconds']:.2f} s: {cache['cache']}")
+    table.add_row(
+        "cache", f"{'built' if cache['built'] else 'loaded'} in {cache['seconds']:.2f} s: {cache['cache']}"
+    )
     Console().print(table)
 
 
@@ -35,7 +39,9 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
     datamodule: ChoraleDataModule = hydra.utils.instantiate(cfg.data)
     if cfg.data.composer != "bach" and not cfg.write_manifest:
         raise UserInputError(f"no split manifest for composer {cfg.data.composer!r}: add write_manifest=true")
-    corpus = load_or_build(cfg.data.cache_dir, datamodule.options, cfg.data.parse_workers, rebuild=cfg.rebuild)
+    corpus = load_or_build(
+        cfg.data.cache_dir, datamodule.options, cfg.data.parse_workers, rebuild=cfg.rebuild
+    )
     if not corpus.chorales:
         raise UserInputError(f"no four-voice chorales found for composer {cfg.data.composer!r}")
     if cfg.write_manifest:

@@ -4,7 +4,8 @@
 - saves the fully resolved config as `config.yaml` in the run's output dir (Hydra's own
   `.hydra/config.yaml` keeps interpolations unresolved),
 - writes the returned figures to `results.json` (atomically, so a failed run leaves none),
-- turns a `UserInputError` into one line on stderr and exit status 2 instead of a traceback,
+- turns a `UserInputError`, or a config value that its `_target_` refuses, into one line on
+  stderr and exit status 2 instead of a traceback,
 - returns `results[cfg.optimized_metric]` when set, which Hydra sweepers optimise.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
 from omegaconf import DictConfig, OmegaConf
 
 from deepchorale.atomic import write_json, write_text
@@ -37,8 +39,13 @@ def hydra_app(config_name: str) -> Callable:
             write_text(output_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
             try:
                 results = task(cfg, output_dir)
-            except UserInputError as error:
-                print(f"deepchorale {config_name}: error: {error}", file=sys.stderr)
+            except (UserInputError, InstantiationException) as error:
+                reason = (
+                    error.__cause__
+                    if isinstance(error, InstantiationException) and error.__cause__
+                    else error
+                )
+                print(f"deepchorale {config_name}: error: {reason}", file=sys.stderr)
                 sys.exit(2)
             write_json(output_dir / "results.json", results)
             metric = cfg.get("optimized_metric")

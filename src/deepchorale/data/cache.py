@@ -66,7 +66,12 @@ def save_corpus(corpus: Corpus, path: str | Path) -> None:
 def load_corpus(path: str | Path) -> Corpus:
     with np.load(path, allow_pickle=False) as data:
         arrays = {name: data[name] for name in data.files}
-    bounds, pitches, onsets, fermatas = arrays["bounds"], arrays["pitches"], arrays["onsets"], arrays["fermatas"]
+    bounds, pitches, onsets, fermatas = (
+        arrays["bounds"],
+        arrays["pitches"],
+        arrays["onsets"],
+        arrays["fermatas"],
+    )
     chorales = [
         Chorale(
             id=str(arrays["ids"][i]),
@@ -87,7 +92,10 @@ def load_corpus(path: str | Path) -> Corpus:
 
 
 def load_or_build(
-    cache_dir: str | Path, options: CorpusOptions = CorpusOptions(), workers: int | None = None, rebuild: bool = False
+    cache_dir: str | Path,
+    options: CorpusOptions = CorpusOptions(),
+    workers: int | None = None,
+    rebuild: bool = False,
 ) -> Corpus:
     """The cached corpus, built first when missing or stale. `corpus.info` says which and how long."""
     path = cache_path(cache_dir, options)

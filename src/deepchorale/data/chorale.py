@@ -101,7 +101,9 @@ class Chorale:
             for start in starts:
                 pitch = self.pitches[voice, start]
                 end = start + 1
-                while end < self.num_steps and not self.onsets[voice, end] and self.pitches[voice, end] == pitch:
+                while (
+                    end < self.num_steps and not self.onsets[voice, end] and self.pitches[voice, end] == pitch
+                ):
                     end += 1
                 yield Note(voice, int(start), int(end), int(pitch))
 
@@ -110,7 +112,7 @@ class Chorale:
         return replace(self, pitches=pitches, key_tonic=(self.key_tonic + semitones) % 12)
 
     def crop(self, start: int, length: int) -> Chorale:
-        """Steps [start, start + length); a note cut at the left edge gets an onset, steps past the end rest."""
+        """Steps [start, start + length): a note cut at the left edge starts anew; past the end, rests."""
         stop = min(start + length, self.num_steps)
         pitches = np.full((4, length), REST, np.int16)
         onsets = np.zeros((4, length), bool)

@@ -143,4 +143,3 @@ def from_midi(source: str | Path | pretty_midi.PrettyMIDI, id: str | None = None
     else:
         tonic, mode = estimate_key(chorale.pitches, final_bass=final_bass(chorale.pitches))
     return replace(chorale, key_tonic=tonic, key_mode=mode)
-

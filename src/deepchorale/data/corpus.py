@@ -144,7 +144,7 @@ def build_corpus(options: CorpusOptions = CorpusOptions(), workers: int | None =
     files = corpus_files(options.composer)
     workers = max(1, workers or os.cpu_count() or 1)
     # Interleaved chunks spread the large orchestral scores over the workers.
-    chunks = [(files[i::workers * 4], options) for i in range(workers * 4)]
+    chunks = [(files[i :: workers * 4], options) for i in range(workers * 4)]
     if workers == 1:
         results = [r for chunk in chunks for r in _parse_chunk(chunk)]
     else:
@@ -170,6 +170,7 @@ def build_corpus(options: CorpusOptions = CorpusOptions(), workers: int | None =
 
 def skip_reason_counts(skipped: dict[str, str]) -> dict[str, int]:
     """Reasons with ids and part lists folded away, so similar skips count together."""
+
     def family(reason: str) -> str:
         return re.sub(r" \(.*\)$| of \S+$", "", reason)
 

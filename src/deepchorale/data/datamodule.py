@@ -108,15 +108,17 @@ class ChoraleDataModule(pl.LightningDataModule):
         load_or_build(self.hparams.cache_dir, self.options, self.hparams.parse_workers)
 
     def setup(self, stage: str | None = None) -> None:
-        if self.splits:
-            return
+        if not self.splits:
+            self.splits = self.load_splits()
+            self.ranges = voice_ranges(self.splits["train"])
+
+    def load_splits(self) -> dict[str, list[Chorale]]:
         if self.corpus is None:
             self.corpus = load_or_build(self.hparams.cache_dir, self.options, self.hparams.parse_workers)
         path = Path(self.hparams.manifest) if self.hparams.manifest else manifest_path(self.options.composer)
         by_id = {c.id: c for c in self.corpus.chorales}
         manifest = read_manifest(path, self.corpus.chorales)
-        self.splits = {name: [by_id[id] for id in manifest[name]] for name in SPLITS}
-        self.ranges = voice_ranges(self.splits["train"])
+        return {name: [by_id[id] for id in manifest[name]] for name in SPLITS}
 
     def chorales(self, split: str) -> list[Chorale]:
         self.setup()

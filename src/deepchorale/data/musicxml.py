@@ -107,7 +107,11 @@ def _read_part(part: ET.Element, name: str) -> tuple[Part, tuple[int, int] | Non
                     continue  # same onset as the previous note: voices are monophonic
                 voice = element.findtext("voice") or "1"
                 first_voice = first_voice or voice
-                if voice == first_voice and element.find("rest") is None and element.find("pitch") is not None:
+                if (
+                    voice == first_voice
+                    and element.find("rest") is None
+                    and element.find("pitch") is not None
+                ):
                     ties = {tie.get("type") for tie in element.findall("tie")}
                     result.notes.append(
                         PartNote(

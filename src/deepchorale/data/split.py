@@ -95,7 +95,9 @@ def read_manifest(path: str | Path, chorales: list[Chorale]) -> dict[str, list[s
     """The committed split, checked against the corpus: every chorale in exactly one split."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"split manifest {path} is missing: run `deepchorale data write_manifest=true`")
+        raise FileNotFoundError(
+            f"split manifest {path} is missing: run `deepchorale data write_manifest=true`"
+        )
     manifest = json.loads(path.read_text())
     listed = {id for name in SPLITS for id in manifest[name]}
     present = {c.id for c in chorales}
