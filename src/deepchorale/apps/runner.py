@@ -21,6 +21,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from omegaconf import DictConfig, OmegaConf
 
+import deepchorale.resolvers  # noqa: F401  (registers ${best_precision:} before Hydra composes)
 from deepchorale.atomic import write_json, write_text
 
 CONFIG_PATH = "pkg://deepchorale.conf"

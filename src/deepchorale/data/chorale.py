@@ -133,6 +133,17 @@ class Chorale:
         return ranges
 
 
+def chorale_from_pitches(id: str, pitches: np.ndarray, **metadata) -> Chorale:
+    """A Chorale from pitches alone: a note starts wherever a voice's pitch changes.
+
+    For sources that do not tell held from repeated notes (the JSB data, model outputs).
+    """
+    pitches = np.asarray(pitches, dtype=np.int16)
+    previous = np.concatenate([np.full((4, 1), REST, np.int16), pitches[:, :-1]], axis=1)
+    onsets = (pitches != REST) & (pitches != previous)
+    return Chorale(id, pitches, onsets, np.zeros(pitches.shape[1], bool), **metadata)
+
+
 def chorale_from_notes(
     id: str,
     notes: list[Note],

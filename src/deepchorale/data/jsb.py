@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deepchorale.data.chorale import REST, Chorale
+from deepchorale.data.chorale import Chorale, chorale_from_pitches
 from deepchorale.data.convert import final_bass
 from deepchorale.data.datamodule import ChoraleDataModule
 from deepchorale.data.key import estimate_key
@@ -24,10 +24,8 @@ JSB_SPLITS = {"train": "train", "val": "valid", "test": "test"}
 
 def chorale_from_steps(id: str, steps: list[list[int]]) -> Chorale:
     pitches = np.array(steps, dtype=np.int16).T
-    previous = np.concatenate([np.full((4, 1), REST, np.int16), pitches[:, :-1]], axis=1)
-    onsets = (pitches != REST) & (pitches != previous)
     tonic, mode = estimate_key(pitches, final_bass=final_bass(pitches))
-    return Chorale(id, pitches, onsets, np.zeros(pitches.shape[1], bool), key_tonic=tonic, key_mode=mode)
+    return chorale_from_pitches(id, pitches, key_tonic=tonic, key_mode=mode)
 
 
 def read_jsb(path: str | Path) -> dict[str, list[Chorale]]:

@@ -1,0 +1,112 @@
+"""`deepchorale train`: data, model, callbacks, loggers and trainer, all from config.
+
+Fits, then tests the best checkpoint, exports it as `weights.pt` (safe to load, see
+`models/weights.py`), and returns the optimised metric (its best value, which is what sweeps
+compare). `ckpt_path=last` with the same `hydra.run.dir` resumes a killed run from its
+last epoch, continuing its W&B run too.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import hydra
+import lightning.pytorch as pl
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from deepchorale.apps.runner import UserInputError, hydra_app
+from deepchorale.models.weights import save_weights, weights_from_checkpoint
+from deepchorale.tracking import finish_wandb, wandb_run_id
+
+
+def instantiate_all(group: DictConfig | None) -> list:
+    """Every `_target_` entry of a config group (entries set to null are switched off)."""
+    if not group:
+        return []
+    return [hydra.utils.instantiate(entry) for entry in group.values() if entry and "_target_" in entry]
+
+
+def scalar_metrics(metrics: dict) -> dict[str, float]:
+    return {name: float(value) for name, value in metrics.items() if torch.as_tensor(value).numel() == 1}
+
+
+def resume_logger_config(cfg: DictConfig, output_dir: Path) -> DictConfig | None:
+    """The logger config, pointed at the run being resumed so W&B continues it instead of forking."""
+    loggers = cfg.get("logger")
+    if not loggers or not cfg.ckpt_path or "wandb" not in loggers or loggers.wandb.id:
+        return loggers
+    run_id = wandb_run_id(output_dir)
+    if run_id is None:
+        return loggers
+    loggers = loggers.copy()
+    OmegaConf.set_struct(loggers, False)
+    loggers.wandb.id = run_id
+    loggers.wandb.resume = "allow"
+    return loggers
+
+
+@hydra_app("train")
+def main(cfg: DictConfig, output_dir: Path) -> dict:
+    if cfg.ckpt_path and cfg.ckpt_path != "last" and not Path(cfg.ckpt_path).is_file():
+        raise UserInputError(f"checkpoint {cfg.ckpt_path} not found")
+    pl.seed_everything(cfg.seed, workers=True)
+    datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data)
+    model: pl.LightningModule = hydra.utils.instantiate(cfg.model)
+    callbacks = instantiate_all(cfg.get("callbacks"))
+    loggers = instantiate_all(resume_logger_config(cfg, output_dir))
+    trainer: pl.Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    for logger in loggers:
+        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+
+    start = time.perf_counter()
+    exit_code = 1
+    try:
+        if cfg.train:
+            trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
+        fit_metrics = scalar_metrics(trainer.callback_metrics)
+        checkpoint = trainer.checkpoint_callback
+        best_path = checkpoint.best_model_path if checkpoint else ""
+        test_metrics = {}
+        if cfg.test:
+            trainer.test(model, datamodule=datamodule, ckpt_path=best_path or None)
+            test_metrics = {
+                k: v for k, v in scalar_metrics(trainer.callback_metrics).items() if k.startswith("test/")
+            }
+        exit_code = 0
+    finally:
+        finish_wandb(exit_code)
+
+    metric = cfg.optimized_metric
+    best_score = checkpoint.best_model_score if checkpoint else None
+    value = float(best_score) if best_score is not None else fit_metrics.get(metric)
+    weights = ""
+    if best_path:
+        weights = str(output_dir / "weights.pt")
+        metadata = {
+            "metrics": fit_metrics,
+            "test": test_metrics,
+            "data": OmegaConf.to_container(cfg.data, resolve=True),
+        }
+        save_weights(
+            weights_from_checkpoint(best_path),
+            OmegaConf.to_container(cfg.model, resolve=True),
+            weights,
+            metadata,
+        )
+    return {
+        "optimized_metric": metric,
+        metric: value,
+        "metrics": fit_metrics,
+        "test": test_metrics,
+        "best_checkpoint": best_path,
+        "weights": weights,
+        "last_checkpoint": checkpoint.last_model_path if checkpoint else "",
+        "epochs": trainer.current_epoch,
+        "global_step": trainer.global_step,
+        "seconds": time.perf_counter() - start,
+        "precision": str(trainer.precision),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "seed": cfg.seed,
+    }

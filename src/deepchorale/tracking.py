@@ -1,0 +1,89 @@
+"""Experiment tracking: generated samples as pictures, audio and MIDI; closing W&B runs.
+
+W&B runs offline by default (no account, no network); `wandb sync <run dir>/wandb/offline-run-*`
+uploads them later. Every job must close its run, also when it fails, or the next job of a Hydra
+multirun logs into it (see PITFALLS): `finish_wandb` is called in a `finally` by the apps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from lightning.pytorch.loggers import WandbLogger
+
+from deepchorale.atomic import atomic_path
+from deepchorale.data.chorale import chorale_from_pitches
+from deepchorale.data.convert import to_midi
+from deepchorale.render import pianoroll_image, synthesize
+
+
+def finish_wandb(exit_code: int = 0) -> None:
+    import wandb
+
+    if wandb.run is not None:
+        wandb.finish(exit_code=exit_code)
+
+
+def wandb_run_id(output_dir: str | Path) -> str | None:
+    """The id of the latest W&B run saved in a run dir (`wandb/[offline-]run-<time>-<id>`), if any."""
+    runs = sorted((Path(output_dir) / "wandb").glob("*run-*-*"), key=lambda p: p.name.split("run-")[1])
+    return runs[-1].name.rsplit("-", 1)[1] if runs else None
+
+
+class GeneratedSamples(pl.Callback):
+    """Every `every_n_epochs` validation epochs, let the model generate from the first validation
+    windows (`generate_examples`, the generator protocol every model implements) and log them: a
+    W&B table of piano-roll pictures and FluidSynth audio, and MIDI files under `output_dir`."""
+
+    def __init__(
+        self,
+        output_dir: str,
+        every_n_epochs: int = 1,
+        count: int = 2,
+        seed: int = 0,
+        qpm: float = 80.0,
+        sample_rate: int = 22050,
+        audio: bool = True,
+    ) -> None:
+        self.output_dir = Path(output_dir)
+        self.every_n_epochs, self.count, self.seed = every_n_epochs, count, seed
+        self.qpm, self.sample_rate, self.audio = qpm, sample_rate, audio
+        self.batch: dict[str, torch.Tensor] | None = None
+
+    def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
+        if batch_idx == 0 and dataloader_idx == 0:
+            self.batch = {key: value[: self.count] for key, value in batch.items()}
+
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        epoch = trainer.current_epoch
+        if trainer.sanity_checking or self.batch is None or epoch % self.every_n_epochs:
+            return
+        generator = torch.Generator(device=pl_module.device).manual_seed(self.seed)
+        with torch.no_grad():
+            samples = pl_module.generate_examples(self.batch, self.count, generator)
+        rows = []
+        for index, pitches in enumerate(samples):
+            chorale = chorale_from_pitches(f"epoch{epoch}-{index}", np.asarray(pitches))
+            midi = to_midi(chorale, qpm=self.qpm)
+            path = self.output_dir / "samples" / f"epoch_{epoch:03d}" / f"sample_{index}.mid"
+            with atomic_path(path) as temporary:
+                midi.write(str(temporary))
+            rows.append((epoch, index, chorale, midi))
+        for logger in trainer.loggers:
+            if isinstance(logger, WandbLogger):
+                self.log_table(logger, rows)
+
+    def log_table(self, logger: WandbLogger, rows) -> None:
+        import wandb
+
+        columns = ["epoch", "sample", "pianoroll", "notes"] + (["audio"] if self.audio else [])
+        table = wandb.Table(columns=columns)
+        for epoch, index, chorale, midi in rows:
+            cells = [epoch, index, wandb.Image(pianoroll_image(chorale.pitches)), int(chorale.onsets.sum())]
+            if self.audio:
+                cells.append(wandb.Audio(synthesize(midi, self.sample_rate), sample_rate=self.sample_rate))
+            table.add_data(*cells)
+        logger.experiment.log({"samples": table, "trainer/epoch": rows[0][0]})
