@@ -3,11 +3,12 @@
 Fits, then tests the best checkpoint, exports it as `weights.pt` (safe to load, see
 `models/weights.py`), and returns the optimised metric (its best value, which is what sweeps
 compare). `ckpt_path=last` with the same `hydra.run.dir` resumes a killed run from its
-last epoch, continuing its W&B run too.
+last epoch, continuing its W&B run too; a requeued Slurm job does so by itself.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -32,10 +33,18 @@ def scalar_metrics(metrics: dict) -> dict[str, float]:
     return {name: float(value) for name, value in metrics.items() if torch.as_tensor(value).numel() == 1}
 
 
+def resume_checkpoint(cfg: DictConfig, output_dir: Path) -> str | None:
+    """`ckpt_path` as given; on a Slurm job's requeue (preemption, timeout) its own last checkpoint."""
+    if cfg.ckpt_path:
+        return cfg.ckpt_path
+    requeued = int(os.environ.get("SLURM_RESTART_COUNT", "0")) > 0
+    return "last" if requeued and (output_dir / "checkpoints" / "last.ckpt").is_file() else None
+
+
 def resume_logger_config(cfg: DictConfig, output_dir: Path) -> DictConfig | None:
     """The logger config, pointed at the run being resumed so W&B continues it instead of forking."""
     loggers = cfg.get("logger")
-    if not loggers or not cfg.ckpt_path or "wandb" not in loggers or loggers.wandb.id:
+    if not loggers or not resume_checkpoint(cfg, output_dir) or "wandb" not in loggers or loggers.wandb.id:
         return loggers
     run_id = wandb_run_id(output_dir)
     if run_id is None:
@@ -64,7 +73,7 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
     exit_code = 1
     try:
         if cfg.train:
-            trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
+            trainer.fit(model, datamodule=datamodule, ckpt_path=resume_checkpoint(cfg, output_dir))
         fit_metrics = scalar_metrics(trainer.callback_metrics)
         checkpoint = trainer.checkpoint_callback
         best_path = checkpoint.best_model_path if checkpoint else ""
