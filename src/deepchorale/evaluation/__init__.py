@@ -1,0 +1,1 @@
+"""Evaluation of generated chorales: musical metrics, audio cleanliness and the studio's rubric."""
