@@ -1,0 +1,1 @@
+"""Compose: any melody -> a four-voice, embellished Baroque track of a target duration."""

@@ -1,0 +1,175 @@
+"""The melody to harmonise: read from MIDI, MusicXML or a built-in tune, on the 16th grid.
+
+Every path ends in a `Melody` with its meter, pickup, tempo and key (detected, overridable), and
+every bad input ends in one `MelodyError` naming the problem, never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+
+from deepchorale.compose.melodies import BUILTIN_MELODIES
+from deepchorale.data.chorale import REST, STEPS_PER_QUARTER
+from deepchorale.data.key import estimate_key
+from deepchorale.data.musicxml import MusicXMLError, read_musicxml
+
+SOPRANO_RANGE = (60, 81)  # C4-A5, the JSB soprano range (Huang et al. 2017)
+NOTE_NAMES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+MIDI_SUFFIXES = {".mid", ".midi"}
+MUSICXML_SUFFIXES = {".xml", ".musicxml", ".mxl"}
+
+
+class MelodyError(ValueError):
+    """The melody cannot be used; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class Melody:
+    name: str
+    pitches: np.ndarray  # (T,) MIDI pitch per 16th step, -1 = rest
+    onsets: np.ndarray  # (T,) True where a note starts
+    meter: tuple[int, int] = (4, 4)
+    pickup: int = 0
+    qpm: float = 96.0
+    key_tonic: int = 0
+    key_mode: str = "major"
+
+    @property
+    def num_steps(self) -> int:
+        return len(self.pitches)
+
+    def transpose(self, semitones: int) -> Melody:
+        pitches = np.where(self.pitches == REST, REST, self.pitches + semitones).astype(np.int16)
+        return replace(self, pitches=pitches, key_tonic=(self.key_tonic + semitones) % 12)
+
+
+def melody_from_notes(
+    name: str, notes: list[tuple[int, int, int]], num_steps: int | None = None, **metadata
+) -> Melody:
+    """(start, end, pitch) notes -> Melody; overlapping notes keep the highest (the top voice)."""
+    if not notes:
+        raise MelodyError(f"{name}: no notes")
+    length = max(num_steps or 0, max(end for _, end, _ in notes))
+    pitches = np.full(length, REST, np.int16)
+    onsets = np.zeros(length, bool)
+    for start, end, pitch in sorted(notes, key=lambda n: (n[2], n[0])):  # higher pitches win
+        pitches[start:end] = pitch
+        onsets[start] = True
+        onsets[start + 1 : end] = False
+    onsets &= pitches != REST
+    previous = np.concatenate([[REST], pitches[:-1]])
+    onsets |= (pitches != REST) & (pitches != previous)  # a note uncovered by a higher one restarts
+    melody = Melody(name, pitches, onsets, **metadata)
+    if "key_tonic" not in metadata:
+        sounding = pitches[pitches != REST]
+        tonic, mode = estimate_key(pitches, final_bass=int(sounding[-1]))
+        melody = replace(melody, key_tonic=tonic, key_mode=mode)
+    return melody
+
+
+def parse_tune(name: str) -> Melody:
+    tune = BUILTIN_MELODIES[name]
+    notes, step = [], 0
+    for token in tune.notes.split():
+        spelled, duration = token.split(":")
+        if spelled != "r":
+            letter, accidental, octave = re.fullmatch(r"([A-G])([#b]?)(-?\d)", spelled).groups()
+            pitch = 12 * (int(octave) + 1) + NOTE_NAMES[letter] + {"#": 1, "b": -1, "": 0}[accidental]
+            notes.append((step, step + int(duration), pitch))
+        step += int(duration)
+    return melody_from_notes(name, notes, step, meter=tune.meter, pickup=tune.pickup, qpm=tune.qpm)
+
+
+def read_midi_melody(path: Path, track: int | None = None) -> Melody:
+    try:
+        midi = pretty_midi.PrettyMIDI(str(path))
+    except Exception as error:  # pretty_midi/mido raise many unrelated types on bad bytes
+        raise MelodyError(f"{path.name}: not a readable MIDI file ({type(error).__name__})") from error
+    voiced = [
+        i for i, instrument in enumerate(midi.instruments) if instrument.notes and not instrument.is_drum
+    ]
+    if not voiced:
+        drums = any(i.is_drum and i.notes for i in midi.instruments)
+        raise MelodyError(f"{path.name}: {'only drums' if drums else 'no notes'}, nothing to harmonise")
+    if track is not None and track not in voiced:
+        raise MelodyError(f"{path.name}: track {track} has no pitched notes (pitched tracks: {voiced})")
+    # Without a chosen track, the melody is the top voice of all pitched tracks (a skyline).
+    chosen = [midi.instruments[track]] if track is not None else [midi.instruments[i] for i in voiced]
+
+    def step(seconds: float) -> int:
+        return round(midi.time_to_tick(seconds) * STEPS_PER_QUARTER / midi.resolution)
+
+    notes = [(step(n.start), max(step(n.end), step(n.start) + 1), n.pitch) for i in chosen for n in i.notes]
+    tempo_times, tempi = midi.get_tempo_changes()
+    signatures = midi.time_signature_changes
+    meter = (signatures[0].numerator, signatures[0].denominator) if signatures else (4, 4)
+    return melody_from_notes(
+        path.stem, notes, meter=meter, qpm=round(float(tempi[0]), 2) if len(tempi) else 120.0
+    )
+
+
+def read_musicxml_melody(path: Path, track: int | None = None) -> Melody:
+    try:
+        score = read_musicxml(path)
+    except MusicXMLError as error:
+        raise MelodyError(str(error)) from error
+    parts = [p for p in score.parts if p.notes]
+    if not parts:
+        raise MelodyError(f"{path.name}: no notes, nothing to harmonise")
+    part = parts[track if track is not None and track < len(parts) else 0]
+    notes = [
+        (round(n.onset * STEPS_PER_QUARTER), round((n.onset + n.duration) * STEPS_PER_QUARTER), n.pitch)
+        for n in part.notes
+    ]
+    notes = [n for n in notes if n[1] > n[0]]
+    pickup = round(score.pickup * STEPS_PER_QUARTER)
+    return melody_from_notes(path.stem, notes, meter=score.meter or (4, 4), pickup=pickup)
+
+
+def load_melody(source: str, track: int | None = None) -> Melody:
+    """A built-in tune by name, or a MIDI / MusicXML file by path."""
+    if source in BUILTIN_MELODIES:
+        return parse_tune(source)
+    path = Path(source)
+    if path.suffix.lower() not in MIDI_SUFFIXES | MUSICXML_SUFFIXES:
+        if not path.exists():
+            raise MelodyError(
+                f"unknown melody {source!r}: not a file, nor a built-in ({', '.join(BUILTIN_MELODIES)})"
+            )
+        raise MelodyError(
+            f"{path.name}: unsupported melody format (use .mid, .midi, .xml, .musicxml or .mxl)"
+        )
+    if not path.is_file():
+        raise MelodyError(f"melody file {path} not found")
+    if path.stat().st_size == 0:
+        raise MelodyError(f"{path.name}: empty file")
+    if path.suffix.lower() in MIDI_SUFFIXES:
+        return read_midi_melody(path, track)
+    return read_musicxml_melody(path, track)
+
+
+def place_in_soprano_range(
+    melody: Melody, low: int = SOPRANO_RANGE[0], high: int = SOPRANO_RANGE[1]
+) -> Melody:
+    """Shift by octaves so the most notes fall within [low, high]; refuse a tune no shift makes singable."""
+    sounding = melody.pitches[melody.pitches != REST]
+    if sounding.size == 0:
+        raise MelodyError(f"{melody.name}: no notes, nothing to harmonise")
+    shifts = range(-10 * 12, 11 * 12, 12)
+    inside = [np.mean((sounding + s >= low) & (sounding + s <= high)) for s in shifts]
+    best = int(np.argmax(inside))
+    if (
+        inside[best] < 0.9
+        or sounding.min() + shifts[best] < low - 5
+        or sounding.max() + shifts[best] > high + 5
+    ):
+        raise MelodyError(
+            f"{melody.name}: no notes in a singable range (spans MIDI {sounding.min()}-{sounding.max()}, "
+            f"a soprano sings {low}-{high})"
+        )
+    return melody.transpose(shifts[best])
