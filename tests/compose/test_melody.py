@@ -17,7 +17,7 @@ def test_builtin_tunes_fill_whole_bars(name):
     assert melody.onsets[0] and melody.pitches[0] != REST
     placed = place_in_soprano_range(melody)
     sounding = placed.pitches[placed.pitches != REST]
-    assert 60 <= sounding.min() and sounding.max() <= 81
+    assert sounding.min() >= 60 and sounding.max() <= 81
 
 
 def test_builtin_keys_are_detected():
@@ -64,29 +64,36 @@ def test_musicxml_melody(tmp_path):
     assert melody.pitches[::4].tolist() == [67, 69, 71, 72]
 
 
+def bad_input(case: str, folder) -> str:
+    """The path (or name) a user might pass, made real on disk for each kind of bad input."""
+    if case == "empty":
+        (folder / "empty.mid").write_bytes(b"")
+        return str(folder / "empty.mid")
+    if case == "corrupt":
+        (folder / "bad.mid").write_bytes(b"MThd garbage")
+        return str(folder / "bad.mid")
+    if case == "drums":
+        return str(write_midi(folder / "drums.mid", [(0, True, [(36, 0, 1)])]))
+    if case == "text":
+        (folder / "notes.txt").write_text("C D E")
+        return str(folder / "notes.txt")
+    return {"missing": str(folder / "absent.mid"), "unknown": "no_such_tune"}[case]
+
+
 @pytest.mark.parametrize(
-    ("make", "message"),
+    ("case", "message"),
     [
-        (lambda d: str(d / "absent.mid"), "not found"),
-        (lambda d: "no_such_tune", "unknown melody 'no_such_tune'"),
-        (
-            lambda d: (d / "empty.mid").write_bytes(b"") and str(d / "empty.mid") or str(d / "empty.mid"),
-            "empty file",
-        ),
-        (
-            lambda d: (d / "bad.mid").write_bytes(b"MThd garbage") and str(d / "bad.mid"),
-            "not a readable MIDI",
-        ),
-        (lambda d: str(write_midi(d / "drums.mid", [(0, True, [(36, 0, 1)])])), "only drums"),
-        (
-            lambda d: (d / "notes.txt").write_text("C D E") and str(d / "notes.txt"),
-            "unsupported melody format",
-        ),
+        ("missing", "not found"),
+        ("unknown", "unknown melody 'no_such_tune'"),
+        ("empty", "empty file"),
+        ("corrupt", "not a readable MIDI"),
+        ("drums", "only drums"),
+        ("text", "unsupported melody format"),
     ],
 )
-def test_bad_melodies_are_one_clear_error(tmp_path, make, message):
+def test_bad_melodies_are_one_clear_error(tmp_path, case, message):
     with pytest.raises(MelodyError, match=message):
-        load_melody(make(tmp_path))
+        load_melody(bad_input(case, tmp_path))
 
 
 def test_a_tune_no_octave_makes_singable_is_refused(tmp_path):

@@ -105,7 +105,7 @@ def read_midi_melody(path: Path, track: int | None = None) -> Melody:
         return round(midi.time_to_tick(seconds) * STEPS_PER_QUARTER / midi.resolution)
 
     notes = [(step(n.start), max(step(n.end), step(n.start) + 1), n.pitch) for i in chosen for n in i.notes]
-    tempo_times, tempi = midi.get_tempo_changes()
+    _, tempi = midi.get_tempo_changes()
     signatures = midi.time_signature_changes
     meter = (signatures[0].numerator, signatures[0].denominator) if signatures else (4, 4)
     return melody_from_notes(
