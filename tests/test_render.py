@@ -1,7 +1,19 @@
 import numpy as np
+import pytest
+import soundfile
 
 from deepchorale.data.convert import to_midi
-from deepchorale.render import default_soundfont, pianoroll_image, synthesize
+from deepchorale.data.corpus import chorale_from_score
+from deepchorale.data.musicxml import read_musicxml
+from deepchorale.render import (
+    add_reverb,
+    default_soundfont,
+    master,
+    pianoroll_image,
+    synthesize,
+    write_audio,
+    write_musicxml,
+)
 
 
 def test_synthesize_renders_real_audio_with_a_soundfont(by_id):
@@ -18,3 +30,37 @@ def test_pianoroll_image_is_an_rgb_picture(by_id):
     image = pianoroll_image(by_id["bwv269"].pitches[:, :64], title="bwv269")
     assert image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.uint8
     assert image.std() > 10  # not a blank canvas
+
+
+def test_master_reaches_the_loudness_target_under_the_peak_ceiling(by_id):
+    audio = synthesize(to_midi(by_id["bwv269"].crop(0, 64), qpm=100), sample_rate=22050)
+    mastered, lufs, peak = master(add_reverb(audio, 22050), 22050, target_lufs=-14.0, ceiling_db=-1.0)
+    assert peak <= -1.0 + 1e-3
+    assert lufs == pytest.approx(-14.0, abs=0.1) or peak == pytest.approx(-1.0, abs=0.05)
+    assert np.abs(mastered).max() < 1.0
+
+
+def test_reverb_adds_a_tail_and_is_seeded():
+    click = np.zeros(1000, np.float32)
+    click[0] = 1.0
+    wet = add_reverb(click, 1000, seconds=1.0, wet=0.5)
+    assert wet.size > click.size and np.abs(wet[500:]).max() > 0
+    assert np.array_equal(wet, add_reverb(click, 1000, seconds=1.0, wet=0.5))
+
+
+def test_audio_files_round_trip(tmp_path):
+    tone = (0.5 * np.sin(np.linspace(0, 200 * np.pi, 8000))).astype(np.float32)
+    for name in ("a.wav", "a.flac"):
+        read, rate = soundfile.read(write_audio(tone, 8000, tmp_path / name), dtype="float32")
+        assert rate == 8000 and np.allclose(read, tone, atol=1e-4)
+
+
+def test_musicxml_score_keeps_every_note(by_id, tmp_path):
+    chorale = by_id["bwv269"]  # has a pickup and fermatas
+    path = write_musicxml(chorale, tmp_path / "score.musicxml", qpm=80, title="bwv269")
+    score = read_musicxml(path)
+    assert [p.name for p in score.parts] == ["Soprano", "Alto", "Tenor", "Bass"]
+    back, _, _ = chorale_from_score(score, "back")
+    lead = chorale.bar_steps - chorale.pickup
+    assert np.array_equal(back.pitches[:, lead:], chorale.pitches)
+    assert np.array_equal(back.fermatas[lead:], chorale.fermatas)

@@ -1,8 +1,10 @@
-"""Rendering four voices for ears and eyes: audio through FluidSynth, piano-roll pictures.
+"""Rendering four voices: MIDI, a four-staff MusicXML score, audio, piano-roll pictures.
 
-Audio uses a real General MIDI soundfont: Debian's TimGM6mb (installed by scripts/setup.sh) when
-present, else the copy that pretty_midi ships, so rendering works on any machine with
-libfluidsynth.
+Audio uses a real General MIDI soundfont through FluidSynth: Debian's TimGM6mb (installed by
+scripts/setup.sh) when present, else the copy that pretty_midi ships. FluidSynth's output is
+quiet and uncalibrated, so `master` normalises it to a loudness target (ITU-R BS.1770 integrated
+loudness, via pyloudnorm) under a true-peak ceiling, after an optional synthetic-hall reverb.
+Every writer goes through `atomic_path`: a failed render leaves no partial file.
 """
 
 from __future__ import annotations
@@ -15,8 +17,14 @@ matplotlib.use("Agg")  # no display on servers; must precede pyplot
 import matplotlib.pyplot as plt
 import numpy as np
 import pretty_midi
+import pyloudnorm
+import soundfile
+from music21 import clef, expressions, key, metadata, meter, note, stream, tempo
+from scipy.signal import fftconvolve, resample_poly
 
-from deepchorale.data.chorale import REST, VOICES
+from deepchorale.atomic import atomic_path
+from deepchorale.data.chorale import PITCH_CLASS_NAMES, REST, VOICES, Chorale
+from deepchorale.data.convert import to_midi
 
 DEBIAN_SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
 VOICE_COLOURS = ("#c0392b", "#2980b9", "#27ae60", "#8e44ad")
@@ -34,6 +42,83 @@ def synthesize(midi: pretty_midi.PrettyMIDI, sample_rate: int = 22050, soundfont
     if not soundfont.is_file():
         raise FileNotFoundError(f"soundfont {soundfont} not found")
     return midi.fluidsynth(fs=sample_rate, synthesizer=str(soundfont)).astype(np.float32)
+
+
+def true_peak_db(audio: np.ndarray) -> float:
+    """Peak of the 4x oversampled signal in dBTP (ITU-R BS.1770-4, Annex 2)."""
+    peak = np.abs(resample_poly(audio, 4, 1)).max()
+    return float(20 * np.log10(max(peak, 1e-12)))
+
+
+def add_reverb(audio: np.ndarray, sample_rate: int, seconds: float = 1.8, wet: float = 0.18, seed: int = 0):
+    """A hall-like tail: convolution with exponentially decaying noise (RT60 = `seconds`), seeded."""
+    length = int(seconds * sample_rate)
+    rng = np.random.default_rng(seed)
+    decay = np.exp(-6.91 * np.arange(length) / length)  # -60 dB over `seconds`
+    impulse = (rng.standard_normal(length) * decay).astype(np.float32)
+    impulse /= np.sqrt(np.sum(impulse**2))
+    tail = fftconvolve(audio, impulse)[: len(audio) + length // 2]
+    dry = np.pad(audio, (0, len(tail) - len(audio)))
+    return ((1 - wet) * dry + wet * tail).astype(np.float32)
+
+
+def master(audio: np.ndarray, sample_rate: int, target_lufs: float = -14.0, ceiling_db: float = -1.0):
+    """Gain to `target_lufs` integrated loudness, lowered if needed to keep the true peak under
+    `ceiling_db`. Returns (audio, achieved LUFS, true peak dBTP)."""
+    meter_ = pyloudnorm.Meter(sample_rate)
+    loudness = meter_.integrated_loudness(audio)
+    if not np.isfinite(loudness):
+        raise ValueError("the rendered audio is silent")
+    gain_db = target_lufs - loudness
+    gain_db = min(gain_db, ceiling_db - true_peak_db(audio))
+    audio = (audio * 10 ** (gain_db / 20)).astype(np.float32)
+    return audio, float(meter_.integrated_loudness(audio)), true_peak_db(audio)
+
+
+def write_audio(audio: np.ndarray, sample_rate: int, path: str | Path) -> Path:
+    """WAV (24-bit PCM) or FLAC (24-bit), by the path's suffix."""
+    path = Path(path)
+    kind = {".wav": "WAV", ".flac": "FLAC"}[path.suffix.lower()]
+    with atomic_path(path) as temporary:
+        soundfile.write(temporary, audio, sample_rate, subtype="PCM_24", format=kind)
+    return path
+
+
+def write_midi(chorale: Chorale, path: str | Path, qpm: float, programs) -> Path:
+    with atomic_path(path) as temporary:
+        to_midi(chorale, qpm=qpm, programs=programs).write(str(temporary))
+    return Path(path)
+
+
+CLEFS = (clef.TrebleClef, clef.TrebleClef, clef.Treble8vbClef, clef.BassClef)
+
+
+def write_musicxml(chorale: Chorale, path: str | Path, qpm: float, title: str = "") -> Path:
+    """A four-staff score (S, A, T, B; tenor in the octave-treble clef), fermatas kept.
+
+    A pickup is written as a full first bar that starts with rests, so barlines stay right.
+    """
+    score = stream.Score()
+    score.insert(0, tempo.MetronomeMark(number=qpm))
+    if title:
+        score.insert(0, metadata.Metadata(title=title))
+    lead = (chorale.bar_steps - chorale.pickup) % chorale.bar_steps
+    tonic = PITCH_CLASS_NAMES[chorale.key_tonic]
+    for voice, (name, make_clef) in enumerate(zip(VOICES, CLEFS)):
+        part = stream.Part()
+        part.partName = name.capitalize()
+        part.insert(0, make_clef())
+        part.insert(0, meter.TimeSignature(f"{chorale.meter[0]}/{chorale.meter[1]}"))
+        part.insert(0, key.Key(tonic if chorale.key_mode == "major" else tonic.lower()))
+        for n in (n for n in chorale.notes() if n.voice == voice):
+            written = note.Note(n.pitch, quarterLength=(n.end - n.start) / 4)
+            if chorale.fermatas[n.start : n.end].any() and chorale.fermatas[n.end - 1]:
+                written.expressions.append(expressions.Fermata())
+            part.insert((n.start + lead) / 4, written)
+        score.insert(0, part)
+    with atomic_path(path) as temporary:
+        score.write("musicxml", fp=temporary)
+    return Path(path)
 
 
 def pianoroll_image(pitches: np.ndarray, title: str = "", steps_per_bar: int = 16) -> np.ndarray:
