@@ -7,6 +7,8 @@ multirun logs into it (see PITFALLS): `finish_wandb` is called in a `finally` by
 
 from __future__ import annotations
 
+import json
+import struct
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -25,6 +27,49 @@ def finish_wandb(exit_code: int = 0) -> None:
 
     if wandb.run is not None:
         wandb.finish(exit_code=exit_code)
+
+
+LOG_BLOCK = 32768  # the .wandb file is a LevelDB-format log: 32 KiB blocks of framed records
+RECORD_HEADER = struct.Struct("<IHB")  # crc32, length, kind (1 full, 2 first, 3 middle, 4 last)
+
+
+def offline_history(run_dir: str | Path) -> list[dict]:
+    """The logged rows (`wandb.log` calls) of an offline W&B run, read from its `run-<id>.wandb`.
+
+    wandb 0.31 keeps no Python reader for its own log, and `wandb sync` needs a server; this reads
+    the LevelDB log framing (github.com/google/leveldb, doc/log_format.md) and wandb's protobuf
+    records, so offline runs can be checked and ranked with no network.
+    """
+    from wandb.proto import wandb_internal_pb2
+
+    (path,) = Path(run_dir).glob("run-*.wandb")
+    data = path.read_bytes()
+    position, payloads, pending = 7, [], b""  # past the file header: ":W&B", magic, version
+    while position + RECORD_HEADER.size <= len(data):
+        left_in_block = LOG_BLOCK - position % LOG_BLOCK
+        if left_in_block < RECORD_HEADER.size:
+            position += left_in_block  # a block's zero-filled trailer
+            continue
+        _, length, kind = RECORD_HEADER.unpack_from(data, position)
+        chunk = data[position + RECORD_HEADER.size : position + RECORD_HEADER.size + length]
+        position += RECORD_HEADER.size + length
+        if kind in (1, 2):
+            pending = chunk
+        elif kind in (3, 4):
+            pending += chunk
+        if kind in (1, 4):
+            payloads.append(pending)
+    rows = []
+    for payload in payloads:
+        record = wandb_internal_pb2.Record.FromString(payload)
+        if record.WhichOneof("record_type") == "history":
+            rows.append(
+                {
+                    item.key or "/".join(item.nested_key): json.loads(item.value_json)
+                    for item in record.history.item
+                }
+            )
+    return rows
 
 
 def wandb_run_id(output_dir: str | Path) -> str | None:
@@ -77,13 +122,23 @@ class GeneratedSamples(pl.Callback):
                 self.log_table(logger, rows)
 
     def log_table(self, logger: WandbLogger, rows) -> None:
+        """A table for the W&B UI, plus the same media as plain lists: offline, a table's media only
+        travel in an artifact, while plain media are written to the run's files/media at once."""
         import wandb
 
         columns = ["epoch", "sample", "pianoroll", "notes"] + (["audio"] if self.audio else [])
         table = wandb.Table(columns=columns)
+        images, sounds = [], []
         for epoch, index, chorale, midi in rows:
-            cells = [epoch, index, wandb.Image(pianoroll_image(chorale.pitches)), int(chorale.onsets.sum())]
+            images.append(
+                wandb.Image(pianoroll_image(chorale.pitches), caption=f"epoch {epoch} sample {index}")
+            )
+            cells = [epoch, index, images[-1], int(chorale.onsets.sum())]
             if self.audio:
-                cells.append(wandb.Audio(synthesize(midi, self.sample_rate), sample_rate=self.sample_rate))
+                sounds.append(wandb.Audio(synthesize(midi, self.sample_rate), sample_rate=self.sample_rate))
+                cells.append(sounds[-1])
             table.add_data(*cells)
-        logger.experiment.log({"samples": table, "trainer/epoch": rows[0][0]})
+        media = {"samples": table, "samples/pianoroll": images, "trainer/epoch": rows[0][0]}
+        if sounds:
+            media["samples/audio"] = sounds
+        logger.experiment.log(media)

@@ -94,6 +94,7 @@ class ChoraleDataModule(pl.LightningDataModule):
         pin_memory: bool = False,
     ) -> None:
         super().__init__()
+        views = [str(view) for view in views]  # plain list: checkpoints must load with weights_only=True
         unknown = set(views) - set(VIEWS)
         if unknown:
             raise ValueError(f"unknown data views {sorted(unknown)}; choose from {VIEWS}")

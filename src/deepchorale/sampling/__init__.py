@@ -1,0 +1,1 @@
+"""Samplers that turn a trained model into music."""

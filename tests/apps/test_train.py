@@ -1,0 +1,123 @@
+"""`deepchorale train`: every experiment composes and runs, results/W&B/weights, resume after a kill."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import hydra
+import lightning.pytorch as pl
+import pytest
+import torch
+from hydra import compose, initialize_config_module
+
+import deepchorale.resolvers  # noqa: F401  (the configs use ${best_precision:})
+from deepchorale.models.weights import load_model
+from deepchorale.tracking import offline_history
+from tests.conftest import CACHE_DIR, REPO
+
+EXPERIMENTS = sorted(p.stem for p in (REPO / "conf" / "experiment").glob("*.yaml"))
+TINY_COCONET = ["model.net.num_layers=4", "model.net.num_filters=16"]
+SHRINK = {  # the GPU-sized experiments still compose and step, on fewer, shorter windows
+    "coconet_paper": [
+        "data.batch_size=2",
+        "data.crop_length=16",
+        "data.num_workers=0",
+        "data.pin_memory=false",
+    ],
+    "arcnn_deepcomposer": [
+        "data.batch_size=2",
+        "data.crop_length=32",
+        "data.num_workers=0",
+        "data.pin_memory=false",
+    ],
+}
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_composes_and_runs_a_few_steps(experiment, tmp_path):
+    overrides = [f"experiment={experiment}", "debug=fdr", "logger=none", "callbacks=none",
+                 f"paths.cache_dir={CACHE_DIR}", *SHRINK.get(experiment, [])]  # fmt: skip
+    with initialize_config_module("deepchorale.conf", version_base="1.3"):
+        cfg = compose("train", overrides=overrides)
+    pl.seed_everything(cfg.seed)
+    model = hydra.utils.instantiate(cfg.model)
+    datamodule = hydra.utils.instantiate(cfg.data)
+    trainer = hydra.utils.instantiate(cfg.trainer, default_root_dir=tmp_path, logger=False)
+    trainer.fit(model, datamodule=datamodule)
+    assert trainer.global_step == 1
+    assert torch.isfinite(trainer.callback_metrics["train/loss"])
+
+
+def train(*overrides: str, cwd: Path, wait: bool = True):
+    env = {**os.environ, "DEEPCHORALE_CACHE": str(CACHE_DIR)}
+    command = [sys.executable, "-m", "deepchorale.cli", "train", *overrides]
+    if not wait:
+        return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_train_writes_results_wandb_run_samples_and_weights(tmp_path):
+    run_dir = tmp_path / "run"
+    run = train(
+        "experiment=coconet_small", "debug=default", *TINY_COCONET, f"hydra.run.dir={run_dir}", cwd=tmp_path
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["optimized_metric"] == "val/loss" and results["val/loss"] > 0
+    assert {"test/nll_frame", "test/nll_note"} <= set(results["test"])
+    assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+    assert "${" not in (run_dir / "config.yaml").read_text()
+    # The offline W&B run holds the metrics and the samples table with its media.
+    (wandb_run,) = (run_dir / "wandb").glob("offline-run-*")
+    rows = offline_history(wandb_run)
+    assert any("val/loss" in row for row in rows) and any("samples/_type" in row for row in rows)
+    assert list((wandb_run / "files" / "media" / "table").glob("samples_*.table.json"))
+    assert list((wandb_run / "files" / "media" / "images").rglob("*.png"))
+    assert list((wandb_run / "files" / "media" / "audio").rglob("*.wav"))
+    assert len(list((run_dir / "samples" / "epoch_000").glob("*.mid"))) == 2
+    model = load_model(results["weights"])
+    assert sum(p.numel() for p in model.parameters()) == results["parameters"]
+
+
+def test_csv_and_no_logger(tmp_path):
+    quick = ["experiment=coconet_small", "debug=default", *TINY_COCONET, "callbacks.generated_samples=null"]
+    for logger in ("csv", "none"):
+        run = train(*quick, f"logger={logger}", f"hydra.run.dir={tmp_path / logger}", cwd=tmp_path)
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert not (tmp_path / logger / "wandb").exists()
+    (metrics,) = (tmp_path / "csv").rglob("metrics.csv")
+    assert "val/loss" in metrics.read_text().splitlines()[0]
+
+
+def checkpoint_epoch(path: Path) -> int:
+    return torch.load(path, map_location="cpu", weights_only=True)["epoch"]
+
+
+def test_a_killed_run_resumes_from_its_last_epoch(tmp_path):
+    run_dir = tmp_path / "run"
+    last = run_dir / "checkpoints" / "last.ckpt"
+    settings = ["experiment=coconet_small", "debug=default", *TINY_COCONET, "trainer.max_epochs=8",
+                "callbacks.generated_samples=null", f"hydra.run.dir={run_dir}"]  # fmt: skip
+    process = train(*settings, cwd=tmp_path, wait=False)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (last.is_file() and checkpoint_epoch(last) >= 1):
+        assert process.poll() is None, process.stderr.read().decode()[-3000:]
+        time.sleep(0.5)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed_at = checkpoint_epoch(last)
+    assert 1 <= killed_at < 7 and not (run_dir / "results.json").exists()
+
+    resumed = train(*settings, "ckpt_path=last", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["epochs"] == 8
+    assert results["global_step"] == 8 * 2  # limit_train_batches=2: no epoch ran twice
+    logs = (run_dir / "train.log").read_text() + resumed.stdout + resumed.stderr
+    assert "Restoring states from the checkpoint" in logs
+    runs = list((run_dir / "wandb").glob("offline-run-*"))
+    assert len({run.name.rsplit("-", 1)[1] for run in runs}) == 1  # the same W&B run, continued
