@@ -1,0 +1,151 @@
+"""The Bach judge: inputs of any length and voice count, scoring API, and a short real training."""
+
+from __future__ import annotations
+
+import functools
+
+import lightning.pytorch as pl
+import numpy as np
+import pytest
+import torch
+
+from deepchorale.data.chorale import REST, chorale_from_pitches
+from deepchorale.evaluation.judge import (
+    JUDGE_LOW,
+    JUDGE_PITCHES,
+    JudgeModule,
+    JudgeNet,
+    auc,
+    combined_score,
+    judge_embeddings,
+    judge_features,
+    judge_input,
+    judge_probabilities,
+    judge_probability,
+    judge_score,
+    ks_pitch_distance,
+    pitch_histogram,
+    window_starts,
+)
+from deepchorale.evaluation.judge_data import JudgeDataModule
+from deepchorale.evaluation.negatives import random_chords
+from tests.conftest import CACHE_DIR
+
+TINY_NET = {"channels": (8, 16, 24, 32), "embedding_dim": 32}
+
+
+def random_voices(voices: int, steps: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    pitches = rng.integers(40, 90, size=(voices, steps)).astype(np.int16)
+    pitches[rng.random((voices, steps)) < 0.1] = REST
+    return pitches, (pitches != REST) & (rng.random((voices, steps)) < 0.5)
+
+
+@pytest.mark.parametrize("voices", [1, 2, 3, 4, 6])
+def test_judge_input_merges_any_number_of_voices(voices):
+    pitches, onsets = random_voices(voices, 24)
+    rolls = judge_input(pitches, onsets)
+    assert rolls.shape == (2, 24, JUDGE_PITCHES)
+    for step in range(24):
+        sounding = {int(p) for p in pitches[:, step] if p != REST}
+        assert set(np.flatnonzero(rolls[0, step]) + JUDGE_LOW) == sounding
+    assert np.all(rolls[1] <= rolls[0])  # an onset is a sounding note
+
+
+def test_judge_input_folds_pitches_outside_its_range_by_octaves():
+    rolls = judge_input(np.array([[10, 120]]), np.ones((1, 2), bool))
+    assert np.flatnonzero(rolls[0, 0]) + JUDGE_LOW == [34] and np.flatnonzero(rolls[0, 1]) + JUDGE_LOW == [96]
+
+
+def test_interval_channels_name_the_pitch_classes_sounding_above_each_note():
+    c_major = np.array([[48], [64], [67]])  # C3, E4, G4
+    features = judge_features(torch.from_numpy(judge_input(c_major, np.ones((3, 1), bool)))[None])
+    intervals = features[0, 2:, 0]  # (11, 84)
+    for pitch, expected in ((48, {4, 7}), (64, {3, 8}), (67, {5, 9})):
+        assert {k + 1 for k in np.flatnonzero(intervals[:, pitch - JUDGE_LOW])} == expected
+    assert intervals.sum() == 6  # silent cells carry nothing
+
+
+@pytest.mark.parametrize("steps", [1, 7, 32, 64, 160])
+def test_judge_net_takes_any_window_length_and_voice_count(steps):
+    net = JudgeNet(**TINY_NET).eval()
+    rolls = torch.stack([torch.from_numpy(judge_input(*random_voices(v, steps, v))) for v in (1, 3, 4, 6)])
+    logits, embeddings = net(rolls)
+    assert logits.shape == (4,) and embeddings.shape == (4, 32)
+    assert torch.isfinite(logits).all() and torch.isfinite(embeddings).all()
+    assert torch.equal(net.embed(rolls), embeddings)
+
+
+def test_auc_is_the_share_of_correctly_ordered_pairs_ties_half():
+    rng = np.random.default_rng(0)
+    positive, negative = rng.integers(0, 5, 40).astype(float), rng.integers(0, 5, 30).astype(float)
+    pairs = (positive[:, None] > negative) + 0.5 * (positive[:, None] == negative)
+    assert auc(positive, negative) == pytest.approx(pairs.mean())
+
+
+def test_window_starts_cover_the_piece_and_end_with_it():
+    assert window_starts(20, 64, 32) == [0]
+    assert window_starts(160, 64, 32) == [0, 32, 64, 96]
+    assert window_starts(170, 64, 32) == [0, 32, 64, 96, 106]
+
+
+def test_scores_pieces_of_any_length_batched_as_one_by_one(manifest, by_id):
+    net = JudgeNet(**TINY_NET)
+    bach = [by_id[id] for id in manifest["val"][:3]]
+    short = bach[0].crop(0, 20)  # shorter than a window: padded, masked out of the pooling
+    pieces = [short, *bach, *random_chords([100], np.random.default_rng(0))]
+    together = judge_probabilities(net, pieces)
+    alone = [judge_probability(net, piece) for piece in pieces]
+    assert np.allclose(together, alone, atol=1e-2) and np.all((together > 0) & (together < 1))
+    assert judge_score(net, short) == pytest.approx(100 * alone[0])
+    assert judge_embeddings(net, pieces).shape == (5, 32)
+    assert net.training  # scoring leaves the net's mode as it was
+
+
+def test_ks_pitch_distance_and_combined_score(manifest, by_id):
+    bach = [by_id[id] for id in manifest["train"][:20]]
+    reference = pitch_histogram(bach)
+    assert reference.sum() == pytest.approx(1.0)
+    high = chorale_from_pitches("high", np.full((4, 16), 100))
+    assert ks_pitch_distance(high, pitch_histogram([high])) == 0.0
+    assert ks_pitch_distance(high, reference) == pytest.approx(1.0)
+    assert ks_pitch_distance(bach[0], reference) < 0.3
+    net = JudgeNet(**TINY_NET)
+    score = combined_score(net, bach[0], reference)
+    probability = judge_probability(net, bach[0])
+    assert score == pytest.approx(50 * probability + 50 * (1 - ks_pitch_distance(bach[0], reference)))
+
+
+def test_a_short_training_ranks_held_out_bach_above_random_chords(tmp_path):
+    torch.manual_seed(0)
+    data = JudgeDataModule(
+        cache_dir=str(CACHE_DIR),
+        families=["random_chords", "note_noise"],
+        train_copies=1,
+        max_length=64,
+        batch_size=32,
+        batches_per_epoch=25,
+    )
+    model = JudgeModule(JudgeNet(**TINY_NET), functools.partial(torch.optim.AdamW, lr=3e-3))
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        max_epochs=2,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+    )
+    trainer.fit(model, datamodule=data)
+    assert trainer.callback_metrics["val/auc/random_chords"] > 0.9
+    bach = data.bach.chorales("val")
+    chords = random_chords([c.num_steps for c in bach], np.random.default_rng(123))
+    assert judge_probabilities(model, bach).mean() > 0.7
+    assert judge_probabilities(model, chords).mean() < 0.3
+
+    # Checkpoints hold plain data only: they load with weights_only=True into a fresh module.
+    trainer.save_checkpoint(tmp_path / "judge.ckpt")
+    checkpoint = torch.load(tmp_path / "judge.ckpt", weights_only=True)
+    fresh = JudgeModule(JudgeNet(**TINY_NET), functools.partial(torch.optim.AdamW))
+    fresh.load_state_dict(checkpoint["state_dict"])
+    assert np.allclose(judge_probabilities(fresh, bach[:4]), judge_probabilities(model, bach[:4]))
