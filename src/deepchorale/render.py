@@ -20,7 +20,7 @@ import pretty_midi
 import pyloudnorm
 import soundfile
 from music21 import clef, expressions, key, metadata, meter, note, stream, tempo
-from scipy.signal import fftconvolve, resample_poly
+from scipy.signal import fftconvolve, lfilter, resample_poly
 
 from deepchorale.atomic import atomic_path
 from deepchorale.data.chorale import PITCH_CLASS_NAMES, REST, VOICES, Chorale
@@ -62,16 +62,43 @@ def add_reverb(audio: np.ndarray, sample_rate: int, seconds: float = 1.8, wet: f
     return ((1 - wet) * dry + wet * tail).astype(np.float32)
 
 
+def limit(
+    audio: np.ndarray, sample_rate: int, ceiling_db: float, release_seconds: float = 0.15
+) -> np.ndarray:
+    """A look-ahead peak limiter: the gain is down before a peak over the ceiling, then recovers.
+
+    The gain each sample needs is min(1, ceiling / |x|). A running minimum over the next 5 ms
+    followed by a 5 ms moving average is a smooth curve that still never exceeds the needed gain at
+    any sample (each average only mixes minima over windows that contain that sample); a one-pole
+    filter then slows the release so the gain does not pump at audio rate.
+    """
+    ceiling = 10 ** (ceiling_db / 20)
+    needed = np.minimum(1.0, ceiling / np.maximum(np.abs(audio), 1e-12))
+    span = max(1, int(0.005 * sample_rate))
+    ahead = np.lib.stride_tricks.sliding_window_view(np.concatenate([needed, np.ones(span - 1)]), span).min(
+        axis=1
+    )
+    smooth = np.convolve(np.concatenate([np.ones(span - 1), ahead]), np.ones(span) / span, mode="valid")
+    pole = np.exp(-1.0 / (release_seconds * sample_rate))
+    released, _ = lfilter([1 - pole], [1, -pole], smooth, zi=[pole])
+    return (audio * np.minimum(smooth, released)).astype(np.float32)
+
+
 def master(audio: np.ndarray, sample_rate: int, target_lufs: float = -14.0, ceiling_db: float = -1.0):
-    """Gain to `target_lufs` integrated loudness, lowered if needed to keep the true peak under
-    `ceiling_db`. Returns (audio, achieved LUFS, true peak dBTP)."""
+    """Gain to `target_lufs` integrated loudness (ITU-R BS.1770), then a peak limiter so the true
+    peak stays under `ceiling_db` (streaming practice: -14 LUFS, -1 dBTP). Returns (audio, achieved
+    LUFS, true peak dBTP)."""
     meter_ = pyloudnorm.Meter(sample_rate)
     loudness = meter_.integrated_loudness(audio)
     if not np.isfinite(loudness):
         raise ValueError("the rendered audio is silent")
-    gain_db = target_lufs - loudness
-    gain_db = min(gain_db, ceiling_db - true_peak_db(audio))
-    audio = (audio * 10 ** (gain_db / 20)).astype(np.float32)
+    audio = (audio * 10 ** ((target_lufs - loudness) / 20)).astype(np.float32)
+    if true_peak_db(audio) > ceiling_db:
+        # Limit sample peaks 0.5 dB under the ceiling: inter-sample peaks rise above sample peaks.
+        audio = limit(audio, sample_rate, ceiling_db - 0.5)
+        overshoot = true_peak_db(audio) - ceiling_db
+        if overshoot > 0:
+            audio = (audio * 10 ** (-overshoot / 20)).astype(np.float32)
     return audio, float(meter_.integrated_loudness(audio)), true_peak_db(audio)
 
 

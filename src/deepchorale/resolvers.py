@@ -1,5 +1,7 @@
 """OmegaConf resolvers the configs use; importing this module registers them.
 
+`${project_root:}` is the repository checkout (for shipped weights under experiments/).
+
 `${best_precision:}` picks the fastest numerically sound training precision for this machine:
 bf16 mixed precision on CPUs with bf16 instructions (AMX or AVX512-BF16: several times the fp32
 matmul rate here) and on GPUs that support it, fp16 mixed on older GPUs, fp32 elsewhere.
@@ -33,4 +35,11 @@ def best_precision() -> str:
     return "bf16-mixed" if cpu_has_bf16() else "32-true"
 
 
+def project_root() -> str:
+    """The checkout this package runs from (`pip install -e .`): where experiments/ and its shipped
+    weights live, whatever the working directory."""
+    return str(Path(__file__).resolve().parents[2])
+
+
 OmegaConf.register_new_resolver("best_precision", best_precision, replace=True)
+OmegaConf.register_new_resolver("project_root", project_root, replace=True)

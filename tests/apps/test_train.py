@@ -121,3 +121,29 @@ def test_a_killed_run_resumes_from_its_last_epoch(tmp_path):
     assert "Restoring states from the checkpoint" in logs
     runs = list((run_dir / "wandb").glob("offline-run-*"))
     assert len({run.name.rsplit("-", 1)[1] for run in runs}) == 1  # the same W&B run, continued
+
+
+def test_shipped_style_weights_can_be_tested_alone(tmp_path):
+    first = tmp_path / "first"
+    quick = [
+        "experiment=coconet_small",
+        "debug=default",
+        *TINY_COCONET,
+        "logger=none",
+        "callbacks.generated_samples=null",
+    ]
+    assert train(*quick, f"hydra.run.dir={first}", cwd=tmp_path).returncode == 0
+    weights = json.loads((first / "results.json").read_text())["weights"]
+    tested = train(
+        *quick, "train=false", f"weights={weights}", f"hydra.run.dir={tmp_path / 'test'}", cwd=tmp_path
+    )
+    assert tested.returncode == 0, tested.stderr[-3000:]
+    assert "test/nll_frame" in json.loads((tmp_path / "test" / "results.json").read_text())["test"]
+    missing = train(
+        *quick, "train=false", "weights=absent.pt", f"hydra.run.dir={tmp_path / 'bad'}", cwd=tmp_path
+    )
+    assert missing.returncode == 2
+    assert (
+        missing.stderr.strip().splitlines()[-1]
+        == "deepchorale train: error: weights file absent.pt not found"
+    )

@@ -1,9 +1,10 @@
 """`deepchorale train`: data, model, callbacks, loggers and trainer, all from config.
 
-Fits, then tests the best checkpoint, exports it as `weights.pt` (safe to load, see
-`models/weights.py`), and returns the optimised metric (its best value, which is what sweeps
-compare). `ckpt_path=last` with the same `hydra.run.dir` resumes a killed run from its
-last epoch, continuing its W&B run too; a requeued Slurm job does so by itself.
+Fits (from scratch, or from a `weights` file), tests the best checkpoint, exports it as
+`weights.pt` (safe to load, see `models/weights.py`) and returns the optimised metric (its best
+value, which is what sweeps compare). `train=false weights=<file>` only tests, e.g. shipped
+weights on another split (`data=jsb`). `ckpt_path=last` with the same `hydra.run.dir` resumes a
+killed run from its last epoch, continuing its W&B run too; a requeued Slurm job does so by itself.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from deepchorale.apps.runner import UserInputError, hydra_app
-from deepchorale.models.weights import save_weights, weights_from_checkpoint
+from deepchorale.models.weights import (
+    WeightsError,
+    model_from_weights,
+    read_weights,
+    save_weights,
+    weights_from_checkpoint,
+)
 from deepchorale.tracking import finish_wandb, wandb_run_id
 
 
@@ -62,7 +69,15 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
         raise UserInputError(f"checkpoint {cfg.ckpt_path} not found")
     pl.seed_everything(cfg.seed, workers=True)
     datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data)
-    model: pl.LightningModule = hydra.utils.instantiate(cfg.model)
+    model_config = OmegaConf.to_container(cfg.model, resolve=True)
+    if cfg.weights:
+        try:
+            blob = read_weights(cfg.weights)
+            model, model_config = model_from_weights(blob, cfg.weights).train(), blob["model"]
+        except WeightsError as error:
+            raise UserInputError(str(error)) from error
+    else:
+        model = hydra.utils.instantiate(cfg.model)
     callbacks = instantiate_all(cfg.get("callbacks"))
     loggers = instantiate_all(resume_logger_config(cfg, output_dir))
     trainer: pl.Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
@@ -98,12 +113,7 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
             "test": test_metrics,
             "data": OmegaConf.to_container(cfg.data, resolve=True),
         }
-        save_weights(
-            weights_from_checkpoint(best_path),
-            OmegaConf.to_container(cfg.model, resolve=True),
-            weights,
-            metadata,
-        )
+        save_weights(weights_from_checkpoint(best_path), model_config, weights, metadata)
     return {
         "optimized_metric": metric,
         metric: value,

@@ -48,17 +48,19 @@ def read_weights(path: str | Path, map_location: str | torch.device = "cpu") -> 
     return blob
 
 
-def load_model(path: str | Path, map_location: str | torch.device = "cpu") -> pl.LightningModule:
-    """Rebuild the module from its saved config and load its weights, in eval mode."""
-    blob = read_weights(path, map_location)
+def model_from_weights(blob: dict, name: str = "weights") -> pl.LightningModule:
+    """Rebuild the module of a `read_weights` result from its config and load its state, in eval mode."""
     model = hydra.utils.instantiate(blob["model"])
     try:
         model.load_state_dict(blob["state_dict"])
     except RuntimeError as error:
-        raise WeightsError(
-            f"{path} does not fit its own model config ({str(error).splitlines()[0]})"
-        ) from error
+        reason = str(error).splitlines()[0]
+        raise WeightsError(f"{name} does not fit its own model config ({reason})") from error
     return model.eval()
+
+
+def load_model(path: str | Path, map_location: str | torch.device = "cpu") -> pl.LightningModule:
+    return model_from_weights(read_weights(path, map_location), str(path))
 
 
 def weights_from_checkpoint(checkpoint: str | Path) -> dict:

@@ -1,0 +1,62 @@
+"""Embellish a harmonisation with DeepComposer's AR-CNN: iterative resampling with its four knobs.
+
+The merged piano roll of the lower voices is edited one pixel per iteration (maximum notes to
+add, maximum share of input notes to remove, sampling iterations, creative risk = temperature;
+`deepchorale.sampling.arcnn_resample`). The soprano is never edited: only pixels strictly below it
+may change, so the tune stays as given. The edited roll is read back into alto, tenor and bass as
+its three highest notes under the soprano at each step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from deepchorale.compose.harmonize import fast_inference
+from deepchorale.data.chorale import REST
+from deepchorale.data.convert import pitches_from_pianoroll, to_pianoroll
+from deepchorale.models.arcnn import ArcnnModule
+from deepchorale.sampling.arcnn_resample import resample
+
+
+@dataclass(frozen=True)
+class EmbellishSettings:
+    max_notes_to_add: int = 60
+    max_remove_fraction: float = 0.1
+    iterations: int = 100
+    temperature: float = 1.0  # DeepComposer's "creative risk"
+
+
+def below_soprano(pitches: np.ndarray) -> np.ndarray:
+    """(T, 128) True on the pixels under the soprano's pitch (everywhere when the soprano rests)."""
+    soprano = np.where(pitches[0] == REST, 128, pitches[0])
+    return np.arange(128)[None, :] < soprano[:, None]
+
+
+def embellish(
+    model: ArcnnModule,
+    pitches: np.ndarray,
+    settings: EmbellishSettings,
+    generator: torch.Generator | None = None,
+) -> np.ndarray:
+    """(4, T) pitches after AR-CNN resampling of the lower voices; the soprano is unchanged."""
+    lower = to_pianoroll(pitches[1:])
+    editable = below_soprano(pitches)
+    device = model.device
+    with torch.no_grad(), fast_inference(device):
+        edited = resample(
+            model.eval(),
+            torch.from_numpy(lower[None].astype(np.float32)).to(device),
+            iterations=settings.iterations,
+            max_notes_to_add=settings.max_notes_to_add,
+            max_remove_fraction=settings.max_remove_fraction,
+            temperature=settings.temperature,
+            generator=generator,
+            editable=torch.from_numpy(editable[None]).to(device),
+        )
+    roll = edited[0].bool().cpu().numpy() & editable
+    result = pitches.copy()
+    result[1:] = pitches_from_pianoroll(roll)[:3]
+    return result

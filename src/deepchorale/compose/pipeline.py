@@ -1,0 +1,123 @@
+"""The composition pipeline: melody -> form -> harmony -> embellishment -> ornaments -> a Chorale.
+
+    melody (read, key/meter/tempo detected or given, placed in the soprano range)
+      -> plan_form: sections fitted to the target duration, ending in the home key
+      -> harmonize: Coconet, windowed annealed Gibbs over the whole soprano line, tonic bass at the end
+      -> embellish: AR-CNN iterative resampling of the lower voices (DeepComposer's four knobs)
+      -> ornament: passing/neighbour tones, suspensions, cadential trills by rule
+
+Everything random draws from generators seeded by `seed`, so the same config gives the same notes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+
+from deepchorale.compose.embellish import EmbellishSettings, embellish
+from deepchorale.compose.extend import Plan, plan_form
+from deepchorale.compose.harmonize import harmonize
+from deepchorale.compose.melody import Melody, place_in_soprano_range
+from deepchorale.compose.ornaments import OrnamentSettings, ornament
+from deepchorale.data.chorale import REST, Chorale, chorale_from_pitches
+from deepchorale.models.arcnn import ArcnnModule
+from deepchorale.models.coconet import CoconetModule
+
+
+@dataclass
+class Composition:
+    chorale: Chorale
+    plan: Plan
+    melody: Melody
+    tune_steps: np.ndarray  # (T,) True where the soprano is the input tune, unaltered
+    seconds: dict[str, float] = field(default_factory=dict)  # time spent per stage
+
+
+@dataclass(frozen=True)
+class HarmonySettings:
+    window: int = 64
+    overlap: int = 32
+    steps: int | None = 96
+    temperature: float = 0.99
+    schedule: str = "yao"
+
+
+def soprano_line(plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The concatenated sections: pitches, onsets, and where the tune itself is clamped."""
+    pitches = np.concatenate([s.pitches for s in plan.sections]).astype(np.int16)
+    onsets = np.concatenate([s.onsets for s in plan.sections])
+    tune = np.concatenate([np.full(len(s.pitches), s.from_melody) for s in plan.sections])
+    return pitches, onsets, tune
+
+
+def with_soprano_onsets(pitches: np.ndarray, soprano_onsets: np.ndarray, melody: Melody, id: str) -> Chorale:
+    """Lower voices articulate where their pitch changes; the soprano keeps the tune's own onsets
+    (repeated notes in the tune stay repeated). The final chord carries a fermata."""
+    chorale = chorale_from_pitches(
+        id,
+        pitches,
+        meter=melody.meter,
+        pickup=melody.pickup,
+        key_tonic=melody.key_tonic,
+        key_mode=melody.key_mode,
+    )
+    onsets = chorale.onsets.copy()
+    onsets[0] = (soprano_onsets | onsets[0]) & (pitches[0] != REST)
+    fermatas = np.zeros(chorale.num_steps, bool)
+    last = np.flatnonzero(soprano_onsets)[-1]
+    fermatas[last:] = True
+    return replace(chorale, onsets=onsets, fermatas=fermatas)
+
+
+def compose(
+    melody: Melody,
+    coconet: CoconetModule,
+    arcnn: ArcnnModule | None,
+    *,
+    target_seconds: float,
+    max_tempo_change: float,
+    harmony: HarmonySettings,
+    embellishment: EmbellishSettings | None,
+    ornaments: OrnamentSettings | None,
+    seed: int,
+) -> Composition:
+    clock = time.perf_counter()
+    seconds: dict[str, float] = {}
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[stage] = now - clock
+        clock = now
+
+    torch.manual_seed(seed)
+    melody = place_in_soprano_range(melody)
+    plan = plan_form(melody, target_seconds, max_tempo_change)
+    soprano, soprano_onsets, tune_steps = soprano_line(plan)
+    lap("plan")
+    generator = torch.Generator(device=coconet.device).manual_seed(seed)
+    pitches = harmonize(
+        coconet,
+        soprano,
+        final_tonic=melody.key_tonic,
+        generator=generator,
+        window=harmony.window,
+        overlap=harmony.overlap,
+        steps=harmony.steps,
+        temperature=harmony.temperature,
+        schedule=harmony.schedule,
+    )
+    lap("harmonize")
+    if arcnn is not None and embellishment is not None:
+        generator = torch.Generator(device=arcnn.device).manual_seed(seed + 1)
+        pitches = embellish(arcnn, pitches, embellishment, generator)
+    lap("embellish")
+    chorale = with_soprano_onsets(pitches, soprano_onsets, melody, melody.name)
+    if ornaments is not None:
+        chorale, trilled = ornament(chorale, ornaments, np.random.default_rng(seed + 2))
+        tune_steps = tune_steps & ~trilled
+    lap("ornament")
+    return Composition(chorale, plan, melody, tune_steps, seconds)
