@@ -40,10 +40,14 @@ def embellish(
     pitches: np.ndarray,
     settings: EmbellishSettings,
     generator: torch.Generator | None = None,
+    frozen_from: int | None = None,
 ) -> np.ndarray:
-    """(4, T) pitches after AR-CNN resampling of the lower voices; the soprano is unchanged."""
+    """(4, T) pitches after AR-CNN resampling of the lower voices; the soprano is unchanged, and so
+    is everything from step `frozen_from` on (the final cadence)."""
     lower = to_pianoroll(pitches[1:])
     editable = below_soprano(pitches)
+    if frozen_from is not None:
+        editable[frozen_from:] = False
     device = model.device
     with torch.no_grad(), fast_inference(device):
         edited = resample(

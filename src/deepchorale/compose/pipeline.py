@@ -113,7 +113,8 @@ def compose(
     lap("harmonize")
     if arcnn is not None and embellishment is not None:
         generator = torch.Generator(device=arcnn.device).manual_seed(seed + 1)
-        pitches = embellish(arcnn, pitches, embellishment, generator)
+        final_chord = int(np.flatnonzero(soprano_onsets)[-1])
+        pitches = embellish(arcnn, pitches, embellishment, generator, frozen_from=final_chord)
     lap("embellish")
     chorale = with_soprano_onsets(pitches, soprano_onsets, melody, melody.name)
     if ornaments is not None:

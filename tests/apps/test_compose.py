@@ -1,0 +1,154 @@
+"""`deepchorale compose` end to end: bundle contents, the tune kept, duration, loudness, bad input."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import hydra
+import numpy as np
+import pretty_midi
+import pyloudnorm
+import pytest
+import soundfile
+from hydra import compose as compose_config
+from hydra import initialize_config_module
+from omegaconf import OmegaConf
+
+import deepchorale.resolvers  # noqa: F401  (registers ${project_root:})
+from deepchorale.compose.embellish import EmbellishSettings
+from deepchorale.compose.melody import load_melody
+from deepchorale.compose.ornaments import OrnamentSettings
+from deepchorale.compose.pipeline import HarmonySettings, compose
+from deepchorale.data.convert import to_midi
+from deepchorale.models.weights import load_model, save_weights
+
+QUICK = ["harmonize.steps=4", "embellish.iterations=5"]
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(tmp_path_factory):
+    """Small untrained Coconet and AR-CNN weights files: the pipeline's mechanics, not its music."""
+    folder = tmp_path_factory.mktemp("weights")
+    shrink = {"coconet": ["model.net.num_layers=4", "model.net.num_filters=8"],
+              "arcnn": ["model.net.depth=2", "model.net.base_filters=4"]}  # fmt: skip
+    paths = {}
+    for name, overrides in shrink.items():
+        with initialize_config_module("deepchorale.conf", version_base="1.3"):
+            cfg = compose_config("train", overrides=[f"model={name}", *overrides])
+        model = hydra.utils.instantiate(cfg.model)
+        paths[name] = save_weights(
+            model.state_dict(), OmegaConf.to_container(cfg.model), folder / f"{name}.pt"
+        )
+    return paths
+
+
+def run_compose(*overrides, weights, cwd):
+    models = [f"models.coconet={weights['coconet']}", f"models.arcnn={weights['arcnn']}"]
+    command = [sys.executable, "-m", "deepchorale.cli", "compose", *models, *QUICK, *overrides]
+    return subprocess.run(command, cwd=cwd, env=os.environ, capture_output=True, text=True, timeout=600)
+
+
+def test_ode_to_joy_bundle(tiny_weights, tmp_path):
+    run = run_compose("melody=ode_to_joy", f"hydra.run.dir={tmp_path}", weights=tiny_weights, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    bundle = tmp_path / "j-s-bot-deepchorale-baroque"
+    assert f"bundle: {bundle}" in run.stdout
+    names = {p.suffix for p in bundle.iterdir()}
+    assert {".mid", ".musicxml", ".wav", ".flac", ".png", ".json"} <= names
+    results = json.loads((bundle / "results.json").read_text())
+    assert results == json.loads((tmp_path / "results.json").read_text())
+    assert 58 <= results["duration_seconds"] <= 62 and results["soprano_matches_tune"]
+    midi = pretty_midi.PrettyMIDI(str(bundle / "j-s-bot-deepchorale-baroque.mid"))
+    assert [i.name for i in midi.instruments] == ["soprano", "alto", "tenor", "bass"]
+    assert all(i.notes for i in midi.instruments)
+    assert 58 <= max(n.end for i in midi.instruments for n in i.notes) <= 62
+    audio, rate = soundfile.read(bundle / "j-s-bot-deepchorale-baroque.wav", dtype="float32")
+    assert pyloudnorm.Meter(rate).integrated_loudness(audio) == pytest.approx(-14.0, abs=0.5)
+    assert results["true_peak_dbtp"] <= -1.0 + 1e-3
+    assert results["metrics"]["final_cadence_on_tonic"] == 1.0
+
+
+def test_a_user_midi_file_is_harmonised(tiny_weights, tmp_path):
+    tune = pretty_midi.PrettyMIDI(initial_tempo=90)
+    piano = pretty_midi.Instrument(0)
+    pitches = [67, 69, 71, 72, 74, 72, 71, 69] * 2 + [67]
+    piano.notes = [pretty_midi.Note(80, p, i * 0.667, (i + 1) * 0.667) for i, p in enumerate(pitches)]
+    tune.instruments.append(piano)
+    tune.write(str(tmp_path / "tune.mid"))
+    run = run_compose(f"melody={tmp_path / 'tune.mid'}", "duration.target_seconds=30",
+                      f"hydra.run.dir={tmp_path / 'run'}", weights=tiny_weights, cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert 28 <= results["duration_seconds"] <= 32 and results["key"] == "G major"
+
+
+def test_same_seed_gives_identical_midi_bytes(tiny_weights):
+    coconet, arcnn = load_model(tiny_weights["coconet"]), load_model(tiny_weights["arcnn"])
+
+    def midi_bytes(seed):
+        composition = compose(load_melody("twinkle_twinkle"), coconet, arcnn, target_seconds=30.0,
+                              max_tempo_change=0.25, harmony=HarmonySettings(steps=4),
+                              embellishment=EmbellishSettings(iterations=5), ornaments=OrnamentSettings(),
+                              seed=seed)  # fmt: skip
+        buffer = io.BytesIO()
+        to_midi(composition.chorale, qpm=composition.plan.qpm).write(buffer)
+        return buffer.getvalue()
+
+    assert midi_bytes(3) == midi_bytes(3)
+    assert midi_bytes(3) != midi_bytes(4)
+
+
+def bad_melody(case, folder):
+    if case == "empty":
+        (folder / "empty.mid").write_bytes(b"")
+        return [f"melody={folder / 'empty.mid'}"]
+    if case == "corrupt":
+        (folder / "corrupt.mid").write_bytes(b"MThd\x00\x00\x00\x06garbage")
+        return [f"melody={folder / 'corrupt.mid'}"]
+    if case in ("drums", "unsingable"):
+        midi = pretty_midi.PrettyMIDI()
+        track = pretty_midi.Instrument(0, is_drum=case == "drums")
+        track.notes = [pretty_midi.Note(80, p, i, i + 1) for i, p in enumerate([24, 100, 60])]
+        midi.instruments.append(track)
+        midi.write(str(folder / f"{case}.mid"))
+        return [f"melody={folder / f'{case}.mid'}"]
+    return {
+        "missing": [f"melody={folder / 'absent.mid'}"],
+        "unknown": ["melody=no_such_tune"],
+        "absurd duration": ["duration.target_seconds=100000"],
+    }[case]
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("missing", "not found"),
+        ("unknown", "unknown melody 'no_such_tune'"),
+        ("empty", "empty file"),
+        ("corrupt", "not a readable MIDI file"),
+        ("drums", "only drums"),
+        ("unsingable", "no notes in a singable range"),
+        ("absurd duration", "outside 5-1800 s"),
+    ],
+)
+def test_bad_input_is_one_line_and_leaves_nothing(tiny_weights, tmp_path, case, message):
+    run_dir = tmp_path / "run"
+    run = run_compose(
+        *bad_melody(case, tmp_path), f"hydra.run.dir={run_dir}", weights=tiny_weights, cwd=tmp_path
+    )
+    assert run.returncode == 2
+    (line,) = run.stderr.strip().splitlines()
+    assert line.startswith("deepchorale compose: error: ") and message in line
+    assert not (run_dir / "results.json").exists()
+    assert not [p for p in run_dir.iterdir() if p.is_dir() and p.name != ".hydra"]
+
+
+def test_compose_results_name_the_models_used(tiny_weights, tmp_path):
+    run = run_compose("melody=new_world", "embellish.enabled=false", "ornaments.enabled=false",
+                      f"hydra.run.dir={tmp_path}", weights=tiny_weights, cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert set(results["models"]) == {"coconet"} and len(results["models"]["coconet"]["sha256"]) == 64
+    assert results["seed"] == 0 and np.isclose(results["duration_seconds"], 60.0)
