@@ -9,6 +9,7 @@ APPS = {
     "data": ("deepchorale.apps.data", "build the cached Bach chorale corpus and report its figures"),
     "train": ("deepchorale.apps.train", "train a model (AR-CNN, Coconet, ...) on the chorales"),
     "compose": ("deepchorale.apps.compose", "a melody -> a four-voice, embellished Baroque track"),
+    "evaluate": ("deepchorale.apps.evaluate", "score MIDI/MusicXML files: judge, metrics, distances to Bach"),
 }
 
 USAGE = "usage: deepchorale <app> [hydra overrides] [-m]\n\napps:\n" + "\n".join(
