@@ -4,7 +4,7 @@ setup:
 	@bash scripts/setup.sh
 
 run: setup
-	.venv/bin/deepchorale data
+	.venv/bin/deepchorale compose melody=ode_to_joy
 
 test: setup
 	.venv/bin/pytest

@@ -70,6 +70,7 @@ def test_ode_to_joy_bundle(tiny_weights, tmp_path):
     assert results["metrics"]["final_cadence_on_tonic"] == 1.0
 
 
+@pytest.mark.slow
 def test_a_user_midi_file_is_harmonised(tiny_weights, tmp_path):
     tune = pretty_midi.PrettyMIDI(initial_tempo=90)
     piano = pretty_midi.Instrument(0)
@@ -145,6 +146,7 @@ def test_bad_input_is_one_line_and_leaves_nothing(tiny_weights, tmp_path, case, 
     assert not [p for p in run_dir.iterdir() if p.is_dir() and p.name != ".hydra"]
 
 
+@pytest.mark.slow
 def test_compose_results_name_the_models_used(tiny_weights, tmp_path):
     run = run_compose("melody=new_world", "embellish.enabled=false", "ornaments.enabled=false",
                       f"hydra.run.dir={tmp_path}", weights=tiny_weights, cwd=tmp_path)  # fmt: skip

@@ -83,6 +83,7 @@ def test_train_writes_results_wandb_run_samples_and_weights(tmp_path):
     assert sum(p.numel() for p in model.parameters()) == results["parameters"]
 
 
+@pytest.mark.slow
 def test_csv_and_no_logger(tmp_path):
     quick = ["experiment=coconet_small", "debug=default", *TINY_COCONET, "callbacks.generated_samples=null"]
     for logger in ("csv", "none"):
@@ -97,6 +98,7 @@ def checkpoint_epoch(path: Path) -> int:
     return torch.load(path, map_location="cpu", weights_only=True)["epoch"]
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_from_its_last_epoch(tmp_path):
     run_dir = tmp_path / "run"
     last = run_dir / "checkpoints" / "last.ckpt"
@@ -123,6 +125,7 @@ def test_a_killed_run_resumes_from_its_last_epoch(tmp_path):
     assert len({run.name.rsplit("-", 1)[1] for run in runs}) == 1  # the same W&B run, continued
 
 
+@pytest.mark.slow
 def test_shipped_style_weights_can_be_tested_alone(tmp_path):
     first = tmp_path / "first"
     quick = [

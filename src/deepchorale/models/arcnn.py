@@ -1,0 +1,395 @@
+"""AR-CNN: DeepComposer's U-Net that learns which pixels of a piano roll to edit.
+
+AWS DeepComposer (2020), `ar-cnn/` in aws-samples/aws-deepcomposer-samples (model.py,
+augmentation.py, losses.py, the AutoRegressiveCNN notebook). All four voices are merged into one
+binary roll (time x 128 pitches). Training corrupts a real roll (removes a random share of its
+notes, adds random ones) and asks the net for a distribution over pixels that is uniform on the
+pixels that differ from the original: the edits that would undo the damage. Generation applies such
+edits one at a time (`deepchorale.sampling.arcnn_resample`).
+
+Differences from the reference, each on purpose:
+- The KL loss is normalised per window. The reference flattens the whole batch into one softmax and
+  one target distribution, so windows compete for probability mass and a window with many
+  corrupted pixels outweighs one with few; per window, each is its own edit distribution.
+- Padding past a piece's end (`valid` False) is never corrupted, never a target and is left out of
+  the softmax.
+- Dropout draws one random byte per element instead of one float (`ByteDropout`); same statistics.
+- Three rewrites compute the same function faster on CPU: the decoder never materialises the
+  concatenation [upsampled, skip] (`Up`), normalises the upsampled half before upsampling, and the
+  bottleneck's convolutions run as matmuls (`PatchConv3x3`).
+- The reference makes 8 corrupted copies of each window per batch; here each batch holds distinct
+  windows (random crops and transpositions) and the corruption is drawn afresh every step.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from deepchorale.data.convert import pitches_from_pianoroll
+from deepchorale.sampling.arcnn_resample import resample, uniform
+
+
+class ByteDropout(nn.Module):
+    """Elementwise dropout from one random byte per element: keep where byte < round(256 (1 - p)).
+
+    torch's CPU dropout draws a float per element through `bernoulli_`: ~10x slower than taking
+    eight bytes from each 64-bit draw. At reference size (bf16) the layers' forward and backward
+    take 0.07 s of CPU time a step instead of 0.16 s. The keep probability is rounded to a multiple
+    of 1/256 (exact for the reference's 0.5) and the survivors are scaled by the rounded value, so
+    the layer stays unbiased.
+    """
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+        self.threshold = round(256 * (1 - p))
+        if not 0 < self.threshold <= 256:
+            raise ValueError(f"dropout probability {p} leaves nothing to keep")
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0:
+            return x
+        if not (x.is_contiguous() or x.is_contiguous(memory_format=torch.channels_last)):
+            x = x.contiguous()
+        words = torch.randint(
+            -(2**63), 2**63 - 1, ((x.numel() + 7) // 8,), dtype=torch.int64, device=x.device
+        )
+        # Lay the bytes out with x's own strides (channels-last or not), so no op below reorders.
+        random_bytes = words.view(torch.uint8)[: x.numel()].as_strided(x.shape, x.stride())
+        scale = torch.tensor(256 / self.threshold, dtype=x.dtype, device=x.device)
+        mask = torch.where(random_bytes < self.threshold, scale, torch.zeros_like(scale))
+        return x * mask
+
+
+def conv3x3(in_channels: int, out_channels: int) -> nn.Conv2d:
+    return nn.Conv2d(in_channels, out_channels, 3, padding=1)
+
+
+def double_conv(in_channels: int, out_channels: int, conv=conv3x3) -> nn.Sequential:
+    return nn.Sequential(
+        conv(in_channels, out_channels),
+        nn.ReLU(inplace=True),
+        conv(out_channels, out_channels),
+        nn.ReLU(inplace=True),
+    )
+
+
+class Down(nn.Module):
+    """Two convs (kept for the skip), then 2x2 max pooling, dropout and batch norm, as the reference."""
+
+    def __init__(self, in_channels: int, out_channels: int, dropout: float, batch_norm: bool) -> None:
+        super().__init__()
+        self.convs = double_conv(in_channels, out_channels)
+        self.dropout = ByteDropout(dropout) if dropout else nn.Identity()
+        self.norm = nn.BatchNorm2d(out_channels) if batch_norm else nn.Identity()
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        skip = self.convs(x)
+        return skip, self.norm(self.dropout(F.max_pool2d(skip, 2)))
+
+
+class PatchConv3x3(nn.Conv2d):
+    """nn.Conv2d(in, out, 3, padding=1), computed on images of up to 16 pixels as one matmul over
+    3 x 3 patches (im2col).
+
+    On the reference bottleneck's 4 x 4 images with 512-1024 channels, oneDNN's weight-gradient
+    kernel runs at a quarter to a half of the matmul rate on 2 cores; as one matmul the
+    bottleneck trains 1.3x faster (bf16). From 8 x 8 up oneDNN is the faster. Same parameters,
+    same function either way.
+    """
+
+    max_pixels = 16
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__(in_channels, out_channels, 3, padding=1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        batch, channels, height, width = x.shape
+        if height * width > self.max_pixels:
+            return super().forward(x)
+        padded = F.pad(x.permute(0, 2, 3, 1), (0, 0, 1, 1, 1, 1))
+        patches = torch.cat(
+            [padded[:, i : i + height, j : j + width] for i in range(3) for j in range(3)], -1
+        )
+        weight = self.weight.permute(2, 3, 1, 0).reshape(9 * channels, -1)
+        y = torch.addmm(self.bias, patches.reshape(-1, 9 * channels), weight)
+        return y.view(batch, height, width, -1).permute(0, 3, 1, 2)
+
+
+class Up(nn.Module):
+    """Nearest 2x upsampling, concatenation with the skip, batch norm, two convs, dropout.
+
+    Computed without the concatenation: a conv over [a, b] is a conv over a plus a conv over b,
+    and batch norm is per channel. Each half gets its own norm and its own part of the first
+    conv's kernel (same parameter count), and the upsampled half is normalised before the
+    upsampling: nearest upsampling repeats every value four times, so its batch statistics, and
+    the output, are unchanged at a quarter of the cost. This saves the copy into the concatenated
+    tensor and, in the backward pass, work on strided channel slices of its gradient.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, dropout: float, batch_norm: bool) -> None:
+        super().__init__()
+        self.norm_up = nn.BatchNorm2d(in_channels) if batch_norm else nn.Identity()
+        self.norm_skip = nn.BatchNorm2d(out_channels) if batch_norm else nn.Identity()
+        self.conv_up = nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False)
+        self.conv_skip = conv3x3(out_channels, out_channels)
+        self.conv = conv3x3(out_channels, out_channels)
+        self.dropout = ByteDropout(dropout) if dropout else nn.Identity()
+
+    def forward(self, x: Tensor, skip: Tensor) -> Tensor:
+        up = F.interpolate(self.norm_up(x), scale_factor=2.0, mode="nearest")
+        h = F.relu_(self.conv_up(up).add_(self.conv_skip(self.norm_skip(skip))))
+        return self.dropout(F.relu_(self.conv(h)))
+
+
+class ArcnnNet(nn.Module):
+    """(B, 1, T, P) roll -> (B, 1, T, P) logits, one per pixel; the reference U-Net for any T and P.
+
+    `depth` levels of `base_filters * 2**level` filters and a bottleneck of `base_filters *
+    2**depth` (reference: 5 levels, 32 -> 512, 1024; 31.4 M parameters). As the reference's flags:
+    dropout after every encoder level but the first and every decoder level but the last, batch
+    norm on every level but the deepest encoder and the last decoder level. Inputs are zero-padded
+    to a multiple of 2**depth in both axes and the logits cropped back.
+    """
+
+    def __init__(self, depth: int = 5, base_filters: int = 32, dropout: float = 0.5, batch_norm: bool = True):
+        super().__init__()
+        if depth < 1:
+            raise ValueError("depth must be at least 1")
+        self.depth = depth
+        filters = [base_filters * 2**level for level in range(depth + 1)]
+        self.downs = nn.ModuleList(
+            Down(
+                filters[level - 1] if level else 1,
+                filters[level],
+                dropout * (level > 0),
+                batch_norm and level < depth - 1,
+            )
+            for level in range(depth)
+        )
+        self.bottleneck = double_conv(filters[depth - 1], filters[depth], PatchConv3x3)
+        self.ups = nn.ModuleList(
+            Up(filters[level + 1], filters[level], dropout * (level > 0), batch_norm and level > 0)
+            for level in reversed(range(depth))
+        )
+        self.head = nn.Conv2d(base_filters, 1, 1)
+
+    def forward(self, roll: Tensor) -> Tensor:
+        steps, pitches = roll.shape[-2:]
+        multiple = 2**self.depth
+        x = F.pad(roll, (0, -pitches % multiple, 0, -steps % multiple))
+        skips = []
+        for down in self.downs:
+            skip, x = down(x)
+            skips.append(skip)
+        x = self.bottleneck(x)
+        for up, skip in zip(self.ups, reversed(skips)):
+            x = up(x, skip)
+        return self.head(x)[..., :steps, :pitches]
+
+
+def corrupt(
+    roll: Tensor,
+    valid: Tensor,
+    remove: tuple[float, float],
+    add: tuple[float, float],
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """(B, T, P) roll with floor(r * notes) notes removed and floor(a * empty pixels) random notes added.
+
+    r ~ U[remove] and a ~ U[add] per window; pixels are chosen uniformly without replacement, only
+    on valid steps. The reference draws r from 0-100 % and a from 1-1.5 % of the EMPTY pixels: a
+    128 x 128 roll of four voices has ~500 notes and ~15,900 empty pixels, so ~160-240 wrong notes
+    appear next to however many are removed.
+    """
+    batch = roll.shape[0]
+    inside = valid.unsqueeze(-1).expand(roll.shape).reshape(batch, -1)
+    on = roll.bool().reshape(batch, -1) & inside
+    empty = ~on & inside
+    notes, empties = on.sum(1, keepdim=True), empty.sum(1, keepdim=True)
+
+    def fraction(bounds: tuple[float, float]) -> Tensor:
+        return bounds[0] + (bounds[1] - bounds[0]) * uniform((batch, 1), generator, roll.device)
+
+    removals = (fraction(remove) * notes).floor()
+    additions = (fraction(add) * empties).floor()
+    # One sort ranks every window's notes first and its empty pixels next, each group in random
+    # order; the lowest ranks of each group are the pixels to flip.
+    keys = uniform(tuple(on.shape), generator, roll.device) + 2.0 * empty + 4.0 * ~inside
+    order = keys.argsort(1)
+    ranks = torch.empty_like(order).scatter_(
+        1, order, torch.arange(on.shape[1], device=roll.device).expand_as(order)
+    )
+    removed = ranks < removals
+    added = (ranks >= notes) & (ranks < notes + additions)
+    return ((on & ~removed) | added).view(roll.shape).to(roll.dtype)
+
+
+def softmax_kl_loss(logits: Tensor, corrupted: Tensor, target: Tensor, valid: Tensor) -> Tensor:
+    """Mean over windows of KL(uniform on the differing pixels || softmax over the window's pixels).
+
+    With D differing pixels, KL = -log D - mean over them of log softmax. Windows with nothing to
+    fix (D = 0) have no target distribution and are left out.
+    """
+    batch = logits.shape[0]
+    inside = valid.unsqueeze(-1).expand(logits.shape).reshape(batch, -1)
+    diff = (corrupted.bool() != target.bool()).reshape(batch, -1) & inside
+    log_q = F.log_softmax(logits.float().reshape(batch, -1).masked_fill(~inside, -torch.inf), dim=1)
+    count = diff.sum(1)
+    kl = -torch.log(count.clamp(min=1)) - torch.where(diff, log_q, 0.0).sum(1) / count.clamp(min=1)
+    scored = count > 0
+    return (kl * scored).sum() / scored.sum().clamp(min=1)
+
+
+class ArcnnModule(pl.LightningModule):
+    """Trains `ArcnnNet` on corrupted chorale windows; restores and resamples rolls with it.
+
+    Metrics: {train,val,test}/loss, the per-window KL above (val/test corruption from a fixed seed
+    per batch, so epochs compare). {val,test}/precision, recall, f1: note-level (note = active pixel)
+    scores of rolls restored by `eval_iterations` resampler steps from a milder, fixed corruption
+    (`eval_remove` of the notes removed, `eval_add` of the empty pixels added), summed over the
+    epoch; {val,test}/f1_corrupted is the same score of the corrupted input, the bar to clear.
+    """
+
+    def __init__(
+        self,
+        net: ArcnnNet,
+        optimizer: functools.partial,
+        scheduler: functools.partial | None = None,
+        remove_max: float = 1.0,
+        add_fraction: tuple[float, float] = (0.01, 0.015),
+        channels_last: bool = True,
+        compile: bool = False,
+        eval_remove: float = 0.2,
+        eval_add: float = 0.002,
+        eval_iterations: int = 32,
+        sample_iterations: int = 100,
+        max_notes_to_add: int = 500,
+        max_remove_fraction: float = 1.0,
+        temperature: float = 1.0,
+        eval_seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(logger=False, ignore=["net", "optimizer", "scheduler"])
+        # Hydra partials are code, not data: kept off the checkpoint so it loads with weights_only=True.
+        self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
+        # channels-last lets oneDNN (CPU) and cuDNN pick their fastest convolutions, ~20 % a step.
+        self.net = net.to(memory_format=torch.channels_last) if channels_last else net
+        self.counts: dict[str, Tensor] = {}
+
+    def forward(self, roll: Tensor) -> Tensor:
+        """(B, T, P) roll -> (B, T, P) logits."""
+        x = roll.unsqueeze(1)
+        if self.hparams.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.net(x).squeeze(1)
+
+    def setup(self, stage: str) -> None:
+        if self.hparams.compile and stage == "fit":
+            self.net.compile()  # in place, so state_dict keys stay those of the plain net
+
+    def loss(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
+        target, valid = batch["pianoroll"], batch["valid"]
+        corrupted = corrupt(
+            target, valid, (0.0, self.hparams.remove_max), self.hparams.add_fraction, generator
+        )
+        return softmax_kl_loss(self(corrupted), corrupted, target, valid)
+
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        loss = self.loss(batch)
+        self.log(
+            "train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(batch["valid"])
+        )
+        return loss
+
+    def restore(
+        self, roll: Tensor, valid: Tensor, iterations: int, generator: torch.Generator | None
+    ) -> Tensor:
+        """(B, T, P) roll edited by the resampler with this module's quotas; padding stays empty."""
+        was_training = self.training
+        self.eval()  # batch norm must use its running statistics, dropout must be off
+        try:
+            return resample(
+                self,
+                roll,
+                iterations=iterations,
+                max_notes_to_add=self.hparams.max_notes_to_add,
+                max_remove_fraction=self.hparams.max_remove_fraction,
+                temperature=self.hparams.temperature,
+                generator=generator,
+                editable=valid.unsqueeze(-1),
+            )
+        finally:
+            self.train(was_training)
+
+    def eval_corruption(self, batch: dict[str, Tensor], generator: torch.Generator) -> Tensor:
+        remove, add = self.hparams.eval_remove, self.hparams.eval_add
+        return corrupt(batch["pianoroll"], batch["valid"], (remove, remove), (add, add), generator)
+
+    def evaluate(self, batch: dict[str, Tensor], batch_idx: int, stage: str) -> None:
+        # A fixed seed per batch: the same corruption every epoch, so changes are the model's.
+        generator = torch.Generator().manual_seed(self.hparams.eval_seed + batch_idx)
+        self.log(f"{stage}/loss", self.loss(batch, generator), batch_size=len(batch["valid"]), sync_dist=True)
+        target, valid = batch["pianoroll"].bool(), batch["valid"].unsqueeze(-1)
+        corrupted = self.eval_corruption(batch, generator)
+        restored = self.restore(corrupted, batch["valid"], self.hparams.eval_iterations, generator)
+        counts = self.counts.setdefault(stage, torch.zeros(6, dtype=torch.long, device=self.device))
+        for offset, roll in ((0, restored.bool() & valid), (3, corrupted.bool() & valid)):
+            true_positives = (roll & target).sum()
+            counts[offset : offset + 3] += torch.stack([true_positives, roll.sum(), target.sum()])
+
+    def log_scores(self, stage: str) -> None:
+        counts = self.counts.pop(stage, None)
+        if counts is None:
+            return
+        counts = self.all_gather(counts).reshape(-1, 6).sum(0).double()
+        for suffix, (hits, predicted, actual) in (("", counts[:3]), ("_corrupted", counts[3:])):
+            precision = hits / predicted.clamp(min=1)
+            recall = hits / actual.clamp(min=1)
+            f1 = 2 * precision * recall / (precision + recall).clamp(min=1e-12)
+            if not suffix:
+                self.log(f"{stage}/precision", precision.float())
+                self.log(f"{stage}/recall", recall.float())
+            self.log(f"{stage}/f1{suffix}", f1.float())
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        self.evaluate(batch, batch_idx, "val")
+
+    def on_validation_epoch_end(self) -> None:
+        self.log_scores("val")
+
+    def test_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        self.evaluate(batch, batch_idx, "test")
+
+    def on_test_epoch_end(self) -> None:
+        self.log_scores("test")
+
+    def configure_optimizers(self):
+        optimizer = self.optimizer_factory(params=self.parameters())
+        if self.scheduler_factory is None:
+            return {"optimizer": optimizer}
+        scheduler = self.scheduler_factory(optimizer=optimizer)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "monitor": "val/loss", "interval": "epoch"},
+        }
+
+    @torch.no_grad()
+    def generate_examples(self, batch: dict[str, Tensor], count: int, generator: torch.Generator) -> list:
+        """Corrupt the first `count` windows (as for val/f1), restore them with DeepComposer's
+        default knobs (`sample_iterations`, 100) and split the rolls into voices: (4, T) int16
+        pitch arrays, T the window's valid steps."""
+        batch = {key: value[:count].to(self.device) for key, value in batch.items()}
+        corrupted = self.eval_corruption(batch, generator)
+        restored = self.restore(corrupted, batch["valid"], self.hparams.sample_iterations, generator)
+        lengths = batch["valid"].sum(1).tolist()
+        return [
+            pitches_from_pianoroll(roll[:length].cpu().numpy()).astype(np.int16)
+            for roll, length in zip(restored, lengths)
+        ]
