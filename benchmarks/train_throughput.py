@@ -1,0 +1,291 @@
+"""Training throughput: time per step, samples/s and achieved FLOP rate against the matmul peak.
+
+    .venv/bin/python benchmarks/train_throughput.py [--quick] [--models arcnn-ref arcnn-small ...]
+        [--no-ablations] [--out benchmarks/results/train_throughput.json]
+
+One step = forward, loss, backward and Adam update on one real batch, under the precision Lightning
+would use (`fp32` = 32-true; `bf16-mixed` = CPU autocast to bfloat16). FLOPs are counted once per
+model with `torch.utils.flop_counter.FlopCounterMode` (forward + backward convolutions and matmuls).
+The CPUs are shared with other jobs, so wall-clock times drift with their load. Three defences:
+the variants of a model are timed in turns, so drift hits them alike, and compared turn by turn
+(`time_vs_default`); after every turn a large square matmul in the step's dtype measures the
+machine at that moment (`ratio_to_peak`: median of achieved / that peak); and times are also
+taken in process CPU time per thread (`cpu_ms_per_step`), which counts only the time our threads
+ran: on a busy machine the closer estimate of the time on an idle one (slightly pessimistic: it
+includes threads spinning at barriers while a partner is descheduled).
+
+`arcnn-ref` is DeepComposer's AR-CNN at its reference size (depth 5, 32 filters, 128 x 128 rolls,
+batch 32), the number to compare with DeepComposer's Keras code. Its ablations each take one
+speed-up away from the default; "plain" takes them all away (the straightforward port). All rows
+use fused Adam unless ablated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+import json
+import os
+import platform
+import statistics
+import time
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from deepchorale.data.datamodule import ChoraleDataModule
+from deepchorale.models.arcnn import ArcnnModule, ArcnnNet, ByteDropout, PatchConv3x3, Up, double_conv
+
+REPO = Path(__file__).resolve().parents[1]
+CACHE_DIR = Path(os.environ.get("DEEPCHORALE_CACHE", REPO / ".cache" / "deepchorale"))
+
+MODELS = {
+    "arcnn-ref": {"net": {"depth": 5, "base_filters": 32}, "batch": 32, "steps": 128},
+    "arcnn-small": {"net": {"depth": 4, "base_filters": 16}, "batch": 32, "steps": 128},
+    "coconet-small": {
+        "net": {"num_layers": 16, "num_filters": 64, "residual_period": 2, "batch_norm": True},
+        "batch": 32,
+        "steps": 64,
+    },
+}
+PRECISIONS = ("fp32", "bf16-mixed")
+SPEEDUPS = ("channels_last", "byte_dropout", "split_decoder", "patch_bottleneck", "fused_adam")
+# Each ablation takes away the speed-ups it names; "plain" is the straightforward port.
+ABLATIONS = {
+    "default": (),
+    "no-channels-last": ("channels_last",),
+    "torch-dropout": ("byte_dropout",),
+    "concat-decoder": ("split_decoder",),
+    "conv-bottleneck": ("patch_bottleneck",),
+    "foreach-adam": ("fused_adam",),
+    "plain": SPEEDUPS,
+}
+# DeepComposer's Keras AR-CNN at reference size, one step on 2 cores of a Xeon with AMX, whose
+# matmul peaks were 0.38 TFLOP/s (fp32) and 2.5 (bf16): the goals below are those rates as a share
+# of the peak, so they carry over to a machine with other peaks.
+REFERENCE = {"keras_fp32_s": 3.0, "keras_bf16_s": 1.08, "goal_fp32_s": 3.0, "goal_bf16_s": 0.72}
+REFERENCE_PEAKS = {"fp32": 0.38e12, "bf16-mixed": 2.5e12}
+
+
+def timed(function, *args) -> tuple[float, float]:
+    """(wall seconds, CPU seconds per thread) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    function(*args)
+    return time.perf_counter() - wall, (time.process_time() - cpu) / torch.get_num_threads()
+
+
+def matmul_peak(dtype: torch.dtype, size: int = 2048, repeats: int = 3) -> tuple[float, float]:
+    """(wall, CPU-time) FLOP/s of the best of `repeats` size x size matmuls."""
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    a @ b
+    times = [timed(torch.matmul, a, b) for _ in range(repeats)]
+    return 2 * size**3 / min(t[0] for t in times), 2 * size**3 / min(t[1] for t in times)
+
+
+def real_batch(batch_size: int, steps: int) -> dict[str, torch.Tensor]:
+    torch.manual_seed(0)
+    data = ChoraleDataModule(
+        cache_dir=str(CACHE_DIR), views=["pitches", "pianoroll"], crop_length=steps, batch_size=batch_size
+    )
+    data.setup()
+    return next(iter(data.train_dataloader()))
+
+
+class ConcatUp(nn.Module):
+    """The reference's decoder block as written: upsample, concatenate, batch norm, two convs, dropout."""
+
+    def __init__(self, up: Up) -> None:
+        super().__init__()
+        in_channels, out_channels = up.conv_up.in_channels, up.conv.out_channels
+        batch_norm = isinstance(up.norm_up, nn.BatchNorm2d)
+        self.norm = nn.BatchNorm2d(in_channels + out_channels) if batch_norm else nn.Identity()
+        self.convs = double_conv(in_channels + out_channels, out_channels)
+        self.dropout = up.dropout
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        up = nn.functional.interpolate(x, scale_factor=2.0, mode="nearest")
+        return self.dropout(self.convs(self.norm(torch.cat([up, skip], dim=1))))
+
+
+def replace_modules(net: nn.Module, kind: type, make) -> None:
+    for parent in list(net.modules()):
+        for child_name, child in parent.named_children():
+            if isinstance(child, kind):
+                setattr(parent, child_name, make(child))
+
+
+def build(name: str, without: tuple[str, ...] = ()):
+    """The LightningModule for a benchmark row without the named speed-ups (None: not in the package)."""
+    spec = MODELS[name]
+    optimizer = functools.partial(torch.optim.Adam, lr=1e-3, fused="fused_adam" not in without)
+    if name.startswith("coconet"):
+        try:
+            coconet = importlib.import_module("deepchorale.models.coconet")
+        except ImportError:
+            return None
+        return coconet.CoconetModule(coconet.CoconetNet(**spec["net"]), optimizer)
+    net = ArcnnNet(**spec["net"])
+    if "byte_dropout" in without:
+        replace_modules(net, ByteDropout, lambda old: nn.Dropout(old.p))
+    if "split_decoder" in without:
+        replace_modules(net, Up, ConcatUp)
+    if "patch_bottleneck" in without:
+        replace_modules(
+            net, PatchConv3x3, lambda old: nn.Conv2d(old.in_channels, old.out_channels, 3, padding=1)
+        )
+    return ArcnnModule(net, optimizer, channels_last="channels_last" not in without)
+
+
+def train_step(module, optimizer, batch, precision: str) -> None:
+    with torch.autocast("cpu", torch.bfloat16, enabled=precision == "bf16-mixed"):
+        loss = module.training_step(batch, 0)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
+def count_flops(module, batch) -> int:
+    with FlopCounterMode(display=False) as counter:
+        module.training_step(batch, 0).backward()
+    module.zero_grad(set_to_none=True)
+    return counter.get_total_flops()
+
+
+def measure(modules: dict, batch, precision: str, flops: int, steps: int, warmup: int) -> dict[str, dict]:
+    """Time the modules' steps in turns (A B C A B C ...), so a change of load hits all of them alike."""
+    optimizers = {}
+    for name, module in modules.items():
+        optimizers[name] = module.configure_optimizers()["optimizer"]
+        module.train()
+        for _ in range(warmup):
+            train_step(module, optimizers[name], batch, precision)
+    dtype = torch.bfloat16 if precision == "bf16-mixed" else torch.float32
+    wall = {name: [] for name in modules}
+    cpu = {name: [] for name in modules}
+    peaks = []
+    for _ in range(steps):
+        for name, module in modules.items():
+            seconds, cpu_seconds = timed(train_step, module, optimizers[name], batch, precision)
+            wall[name].append(seconds)
+            cpu[name].append(cpu_seconds)
+        peaks.append(matmul_peak(dtype))
+    results = {}
+    first = next(iter(modules))
+    for name in modules:
+        median, cpu_median = statistics.median(wall[name]), statistics.median(cpu[name])
+        results[name] = {
+            "ms_per_step": 1e3 * median,
+            "ms_per_step_all": [round(1e3 * s, 1) for s in wall[name]],
+            "cpu_ms_per_step": 1e3 * cpu_median,
+            "samples_per_s": len(batch["valid"]) / median,
+            "achieved_gflops": flops / median / 1e9,
+            "achieved_cpu_gflops": flops / cpu_median / 1e9,
+            # Each turn's rate over the peak measured right after that turn.
+            "ratio_to_peak": statistics.median(flops / w / p[0] for w, p in zip(wall[name], peaks)),
+            "cpu_ratio_to_peak": statistics.median(flops / c / p[1] for c, p in zip(cpu[name], peaks)),
+            # Time over the first module's time in the same turn: the robust comparison.
+            "time_vs_default": statistics.median(w / d for w, d in zip(wall[name], wall[first])),
+            "cpu_time_vs_default": statistics.median(c / d for c, d in zip(cpu[name], cpu[first])),
+        }
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="benchmarks/results/train_throughput.json")
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--precisions", nargs="+", default=list(PRECISIONS), choices=PRECISIONS)
+    parser.add_argument("--steps", type=int, default=3, help="timed turns per row (median reported)")
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="2 timed turns, no ablations")
+    parser.add_argument("--no-ablations", dest="ablations", action="store_false")
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+    if args.quick:
+        args.steps, args.ablations = 2, False
+    torch.set_num_threads(args.threads)
+    warnings.filterwarnings("ignore", message=".*self.log.*")  # no Trainer: logging is a no-op
+
+    peaks = {"fp32": [matmul_peak(torch.float32)], "bf16-mixed": [matmul_peak(torch.bfloat16)]}
+    rows, notes = [], []
+    for name in args.models:
+        spec = MODELS[name]
+        if build(name) is None:
+            notes.append(f"{name}: skipped, deepchorale.models.coconet is not importable")
+            continue
+        batch = real_batch(spec["batch"], spec["steps"])
+        flops = count_flops(build(name), batch)
+        for precision in args.precisions:
+            # Ablations only at reference size, and in fp32 only the two ends: it is 3x slower.
+            variants = {"default": ()}
+            if name == "arcnn-ref" and args.ablations:
+                variants = ABLATIONS if precision != "fp32" else {"default": (), "plain": SPEEDUPS}
+            modules = {}
+            for variant, without in variants.items():
+                torch.manual_seed(0)
+                modules[variant] = build(name, without)
+            results = measure(modules, batch, precision, flops, args.steps, args.warmup)
+            del modules
+            for variant, result in results.items():
+                row = {
+                    "model": name,
+                    "precision": precision,
+                    "variant": variant,
+                    "without": list(variants[variant]),
+                }
+                rows.append({**row, **spec, "gflop_per_step": flops / 1e9, **result})
+                r = result
+                print(
+                    f"{name} {precision} {variant}: {r['ms_per_step']:.0f} ms/step"
+                    f" ({r['ratio_to_peak']:.0%} of peak), CPU {r['cpu_ms_per_step']:.0f} ms"
+                    f" ({r['cpu_ratio_to_peak']:.0%} of peak),"
+                    f" {r['cpu_time_vs_default']:.2f} x default",
+                    flush=True,
+                )
+    peaks["fp32"].append(matmul_peak(torch.float32))
+    peaks["bf16-mixed"].append(matmul_peak(torch.bfloat16))
+
+    flops_ref = next((r["gflop_per_step"] * 1e9 for r in rows if r["model"] == "arcnn-ref"), None)
+    goals = {}
+    if flops_ref:
+        for precision, seconds in (
+            ("fp32", REFERENCE["goal_fp32_s"]),
+            ("bf16-mixed", REFERENCE["goal_bf16_s"]),
+        ):
+            goals[f"arcnn-ref {precision} ratio_to_peak"] = flops_ref / seconds / REFERENCE_PEAKS[precision]
+    result = {
+        "benchmark": "train_throughput",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "threads": torch.get_num_threads(),
+            "processor": platform.processor() or platform.machine(),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "torch": torch.__version__,
+        },
+        # Before and after all rows, each (wall, CPU time): the machine's load shows in the gap.
+        "matmul_peak_tflops": {
+            p: [[round(v / 1e12, 3) for v in pair] for pair in pairs] for p, pairs in peaks.items()
+        },
+        "steps": args.steps,
+        "warmup": args.warmup,
+        "rows": rows,
+        "reference": REFERENCE,
+        "reference_peaks_tflops": {p: v / 1e12 for p, v in REFERENCE_PEAKS.items()},
+        "goals": goals,
+        "notes": notes,
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(
+        json.dumps(
+            {"matmul_peak_tflops": result["matmul_peak_tflops"], "goals": goals, "notes": notes}, indent=2
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
