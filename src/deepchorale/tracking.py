@@ -19,6 +19,9 @@ from lightning.pytorch.loggers import WandbLogger
 from deepchorale.atomic import atomic_path
 from deepchorale.data.chorale import chorale_from_pitches
 from deepchorale.data.convert import to_midi
+from deepchorale.evaluation.judge import judge_probabilities
+from deepchorale.evaluation.metrics import compute_metrics
+from deepchorale.models.weights import load_model
 from deepchorale.render import pianoroll_image, synthesize
 
 
@@ -78,10 +81,17 @@ def wandb_run_id(output_dir: str | Path) -> str | None:
     return runs[-1].name.rsplit("-", 1)[1] if runs else None
 
 
+SAMPLE_METRICS = ("triad_or_seventh_rate", "parallel_fifths", "parallel_octaves", "voice_crossing_rate",
+                  "scale_consistency", "pitch_class_entropy")  # fmt: skip
+
+
 class GeneratedSamples(pl.Callback):
     """Every `every_n_epochs` validation epochs, let the model generate from the first validation
     windows (`generate_examples`, the generator protocol every model implements) and log them: a
-    W&B table of piano-roll pictures and FluidSynth audio, and MIDI files under `output_dir`."""
+    W&B table of piano-roll pictures and FluidSynth audio, MIDI files under `output_dir`, and what
+    the studio would hear in numbers: `samples/judge_score` (100 P(Bach) by the judge weights in
+    `judge`, when that file exists) and key musical metrics as `samples/<metric>`, so sweeps can
+    select on them, not only on the loss."""
 
     def __init__(
         self,
@@ -92,8 +102,11 @@ class GeneratedSamples(pl.Callback):
         qpm: float = 80.0,
         sample_rate: int = 22050,
         audio: bool = True,
+        judge: str | None = None,
     ) -> None:
         self.output_dir = Path(output_dir)
+        self.judge_path = Path(judge) if judge else None
+        self.judge = None
         self.every_n_epochs, self.count, self.seed = every_n_epochs, count, seed
         self.qpm, self.sample_rate, self.audio = qpm, sample_rate, audio
         self.batch: dict[str, torch.Tensor] | None = None
@@ -117,9 +130,20 @@ class GeneratedSamples(pl.Callback):
             with atomic_path(path) as temporary:
                 midi.write(str(temporary))
             rows.append((epoch, index, chorale, midi))
+        self.log_scores(pl_module, [chorale for _, _, chorale, _ in rows])
         for logger in trainer.loggers:
             if isinstance(logger, WandbLogger):
                 self.log_table(logger, rows)
+
+    def log_scores(self, pl_module: pl.LightningModule, chorales: list) -> None:
+        scores = [compute_metrics(chorale) for chorale in chorales]
+        for name in SAMPLE_METRICS:
+            pl_module.log(f"samples/{name}", float(np.nanmean([s[name] for s in scores])))
+        if self.judge is None and self.judge_path is not None and self.judge_path.is_file():
+            self.judge = load_model(self.judge_path)
+        if self.judge is not None:
+            probabilities = judge_probabilities(self.judge, chorales)
+            pl_module.log("samples/judge_score", float(100 * np.mean(probabilities)))
 
     def log_table(self, logger: WandbLogger, rows) -> None:
         """A table for the W&B UI, plus the same media as plain lists: offline, a table's media only

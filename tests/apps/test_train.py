@@ -75,6 +75,7 @@ def test_train_writes_results_wandb_run_samples_and_weights(tmp_path):
     (wandb_run,) = (run_dir / "wandb").glob("offline-run-*")
     rows = offline_history(wandb_run)
     assert any("val/loss" in row for row in rows) and any("samples/_type" in row for row in rows)
+    assert any("samples/judge_score" in row and "samples/parallel_fifths" in row for row in rows)
     assert list((wandb_run / "files" / "media" / "table").glob("samples_*.table.json"))
     assert list((wandb_run / "files" / "media" / "images").rglob("*.png"))
     assert list((wandb_run / "files" / "media" / "audio").rglob("*.wav"))
