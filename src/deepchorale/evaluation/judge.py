@@ -33,6 +33,7 @@ from torch import Tensor, nn
 from deepchorale.data.chorale import REST, Chorale
 from deepchorale.data.convert import to_pianoroll
 from deepchorale.evaluation.negatives import FAMILY_NAMES
+from deepchorale.models.optimizers import optimizer_config
 from deepchorale.resolvers import cpu_has_bf16
 
 JUDGE_LOW = 24  # C1; a C, so pitch index p has pitch class p % 12
@@ -231,15 +232,7 @@ class JudgeModule(pl.LightningModule):
         self._log_split("test")
 
     def configure_optimizers(self):
-        optimizer = self.optimizer_factory(params=self.parameters())
-        if self.scheduler_factory is None:
-            return {"optimizer": optimizer}
-        scheduler = self.scheduler_factory(optimizer=optimizer)
-        # `monitor` is read by ReduceLROnPlateau and ignored by every other scheduler.
-        return {
-            "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": scheduler, "interval": "epoch", "monitor": "val/loss"},
-        }
+        return optimizer_config(self.parameters(), self.optimizer_factory, self.scheduler_factory)
 
 
 # --- scoring pieces ------------------------------------------------------------------------------

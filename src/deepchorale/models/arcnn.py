@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from deepchorale.data.convert import pitches_from_pianoroll
+from deepchorale.models.optimizers import optimizer_config
 from deepchorale.sampling.arcnn_resample import resample, uniform
 
 
@@ -371,14 +372,7 @@ class ArcnnModule(pl.LightningModule):
         self.log_scores("test")
 
     def configure_optimizers(self):
-        optimizer = self.optimizer_factory(params=self.parameters())
-        if self.scheduler_factory is None:
-            return {"optimizer": optimizer}
-        scheduler = self.scheduler_factory(optimizer=optimizer)
-        return {
-            "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": scheduler, "monitor": "val/loss", "interval": "epoch"},
-        }
+        return optimizer_config(self.parameters(), self.optimizer_factory, self.scheduler_factory)
 
     @torch.no_grad()
     def generate_examples(self, batch: dict[str, Tensor], count: int, generator: torch.Generator) -> list:

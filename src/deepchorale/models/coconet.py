@@ -23,6 +23,7 @@ from torch import Tensor, nn
 
 from deepchorale.data.chorale import REST, VOICES
 from deepchorale.data.convert import ONEHOT_LOW
+from deepchorale.models.optimizers import optimizer_config
 from deepchorale.sampling.gibbs import gibbs_sample, pitch_onehot, uniform
 
 
@@ -240,14 +241,7 @@ class CoconetModule(pl.LightningModule):
         self.evaluate(batch, batch_idx, "test")
 
     def configure_optimizers(self):
-        optimizer = self.optimizer_factory(params=self.parameters())
-        if self.scheduler_factory is None:
-            return {"optimizer": optimizer}
-        scheduler = self.scheduler_factory(optimizer=optimizer)
-        return {
-            "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": scheduler, "monitor": "val/loss", "interval": "epoch"},
-        }
+        return optimizer_config(self.parameters(), self.optimizer_factory, self.scheduler_factory)
 
     @torch.no_grad()
     def infill(

@@ -1,0 +1,81 @@
+"""Seconds to compose and render a 60 s track with the shipped models, split by stage.
+
+    .venv/bin/python benchmarks/compose_latency.py [--melody ode_to_joy] [--out ...]
+
+Runs the pipeline of `deepchorale compose` with conf/compose.yaml's settings in one process:
+plan, harmonize (Coconet, windowed Gibbs), embellish (AR-CNN), ornament, then render (MIDI,
+MusicXML, FluidSynth audio, mastering, piano roll). Model loading is timed apart. The peer is the
+same harmonisation with one Gibbs step per window, timed in the same run: the ratio says how much
+of the cost is sampling itself rather than fixed overhead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from hydra import compose as compose_config
+from hydra import initialize_config_module
+
+import deepchorale.resolvers  # noqa: F401  (registers ${project_root:})
+from deepchorale.apps.compose import render_bundle
+from deepchorale.compose.embellish import EmbellishSettings
+from deepchorale.compose.melody import load_melody
+from deepchorale.compose.ornaments import OrnamentSettings
+from deepchorale.compose.pipeline import HarmonySettings, compose
+from deepchorale.models.weights import load_model
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--melody", default="ode_to_joy")
+    parser.add_argument("--out", default="benchmarks/results/compose_latency.json")
+    args = parser.parse_args()
+    with initialize_config_module("deepchorale.conf", version_base="1.3"):
+        cfg = compose_config("compose", overrides=[f"melody={args.melody}"])
+
+    start = time.perf_counter()
+    coconet, arcnn = load_model(cfg.models.coconet), load_model(cfg.models.arcnn)
+    loading = time.perf_counter() - start
+    settings = {
+        "target_seconds": cfg.duration.target_seconds,
+        "max_tempo_change": cfg.duration.max_tempo_change,
+        "embellishment": EmbellishSettings(**{k: v for k, v in cfg.embellish.items() if k != "enabled"}),
+        "ornaments": OrnamentSettings(**{k: v for k, v in cfg.ornaments.items() if k != "enabled"}),
+        "seed": cfg.seed,
+    }
+    melody = load_melody(args.melody)
+    composition = compose(melody, coconet, arcnn, harmony=HarmonySettings(**cfg.harmonize), **settings)
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        render_bundle(composition, cfg, Path(folder), "bench")
+        composition.seconds["render"] = time.perf_counter() - start
+    one_step = compose(melody, coconet, None, harmony=HarmonySettings(**{**cfg.harmonize, "steps": 1}),
+                       **{**settings, "embellishment": None})  # fmt: skip
+
+    total = sum(composition.seconds.values())
+    result = {
+        "benchmark": "compose_latency",
+        "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()},
+        "melody": args.melody,
+        "track_seconds": composition.chorale.num_steps * 15.0 / composition.plan.qpm,
+        "model_loading_seconds": loading,
+        "stage_seconds": composition.seconds,
+        "total_seconds": total,
+        "goal_seconds": 10.0,
+        "peer": {
+            "harmonize_one_gibbs_step_seconds": one_step.seconds["harmonize"],
+            "harmonize_vs_one_step": composition.seconds["harmonize"] / one_step.seconds["harmonize"],
+        },
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
