@@ -12,6 +12,7 @@ import pretty_midi
 import pyloudnorm
 import pytest
 import soundfile
+import torch
 from hydra import compose as compose_config
 from hydra import initialize_config_module
 from omegaconf import OmegaConf
@@ -34,6 +35,7 @@ def tiny_weights(tmp_path_factory):
     shrink = {"coconet": ["model.net.num_layers=4", "model.net.num_filters=8"],
               "arcnn": ["model.net.depth=2", "model.net.base_filters=4"]}  # fmt: skip
     paths = {}
+    torch.manual_seed(0)  # the same untrained nets on every run
     for name, overrides in shrink.items():
         with initialize_config_module("deepchorale.conf", version_base="1.3"):
             cfg = compose_config("train", overrides=[f"model={name}", *overrides])

@@ -60,7 +60,8 @@ def embellish(
             generator=generator,
             editable=torch.from_numpy(editable[None]).to(device),
         )
-    roll = edited[0].bool().cpu().numpy() & editable
     result = pitches.copy()
-    result[1:] = pitches_from_pianoroll(roll)[:3]
+    result[1:] = pitches_from_pianoroll(edited[0].bool().cpu().numpy())[:3]
+    if frozen_from is not None:
+        result[:, frozen_from:] = pitches[:, frozen_from:]  # the voices themselves, not re-ranked
     return result
