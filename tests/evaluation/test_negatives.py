@@ -15,7 +15,6 @@ from deepchorale.evaluation.negatives import (
     file_split,
     flat_rhythm,
     generated,
-    load_other_composers,
     make_family,
     note_noise,
     other_composers,
@@ -25,6 +24,7 @@ from deepchorale.evaluation.negatives import (
     shuffled_bars,
     voice_off_key,
 )
+from deepchorale.evaluation.other_composers import load_other_composers
 
 MADE_FROM_BACH = [name for name in FAMILIES if name not in ("other_composers", "generated")]
 

@@ -26,13 +26,15 @@ from deepchorale.data.chorale import REST, Chorale
 from deepchorale.data.datamodule import ChoraleDataModule
 from deepchorale.evaluation.judge import judge_input
 from deepchorale.evaluation.negatives import (
-    COMPOSER_SUFFIXES,
     FAMILIES,
     FAMILY_NAMES,
     FamilySources,
+    make_family,
+)
+from deepchorale.evaluation.other_composers import (
+    COMPOSER_SUFFIXES,
     OtherComposersOptions,
     load_other_composers,
-    make_family,
 )
 
 DEFAULT_FAMILIES = tuple(name for name in FAMILIES if name != "generated")
