@@ -13,6 +13,7 @@ import importlib.util
 import os
 import re
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -127,8 +128,21 @@ def parse_file(path: Path, options: CorpusOptions):
 
 
 def _parse_chunk(args):
-    paths, options = args
-    return [parse_file(path, options) for path in paths]
+    parse, paths, options = args
+    return [parse(path, options) for path in paths]
+
+
+def parse_files(parse: Callable, files: list[Path], options, workers: int | None = None) -> list[tuple]:
+    """`parse(path, options)` for every file, in `workers` processes, results sorted by their first item."""
+    workers = max(1, workers or os.cpu_count() or 1)
+    # Interleaved chunks spread the large orchestral scores over the workers.
+    chunks = [(parse, files[i :: workers * 4], options) for i in range(workers * 4)]
+    if workers == 1:
+        results = [r for chunk in chunks for r in _parse_chunk(chunk)]
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            results = [r for chunk in pool.map(_parse_chunk, chunks) for r in chunk]
+    return sorted(results, key=lambda r: r[0])
 
 
 def content_key(chorale: Chorale, transpositions: bool) -> str:
@@ -142,15 +156,7 @@ def content_key(chorale: Chorale, transpositions: bool) -> str:
 def build_corpus(options: CorpusOptions = CorpusOptions(), workers: int | None = None) -> Corpus:
     """Parse every file of the composer's corpus (in `workers` processes) into unique chorales."""
     files = corpus_files(options.composer)
-    workers = max(1, workers or os.cpu_count() or 1)
-    # Interleaved chunks spread the large orchestral scores over the workers.
-    chunks = [(files[i :: workers * 4], options) for i in range(workers * 4)]
-    if workers == 1:
-        results = [r for chunk in chunks for r in _parse_chunk(chunk)]
-    else:
-        with ProcessPoolExecutor(workers) as pool:
-            results = [r for chunk in pool.map(_parse_chunk, chunks) for r in chunk]
-    results.sort(key=lambda r: r[0])
+    results = parse_files(parse_file, files, options, workers)
     corpus = Corpus(chorales=[], skipped={}, files=len(files))
     seen: dict[str, str] = {}
     for id, chorale, reason, quantized, dropped in results:

@@ -11,9 +11,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from importlib.metadata import version
@@ -24,7 +22,7 @@ import numpy as np
 from deepchorale.data import musicxml as musicxml_module
 from deepchorale.data.cache import load_corpus, save_corpus
 from deepchorale.data.chorale import STEPS_PER_QUARTER, Chorale, Note, chorale_from_notes
-from deepchorale.data.corpus import Corpus, corpus_dir
+from deepchorale.data.corpus import Corpus, corpus_dir, parse_files
 from deepchorale.data.musicxml import PartNote, read_musicxml
 from deepchorale.data.split import FRACTIONS, SPLITS
 
@@ -155,11 +153,6 @@ def parse_other_composer(path: Path, options: OtherComposersOptions):
 PARSING_FUNCTIONS = (other_composer_files, _music21_parts, reduce_to_four, parse_other_composer)
 
 
-def _parse_chunk(args):
-    paths, options = args
-    return [parse_other_composer(path, options) for path in paths]
-
-
 def other_composers_cache_path(cache_dir: str | Path, options: OtherComposersOptions) -> Path:
     """One .npz per options, keyed (as `data/cache.py`) by the options, music21's version, the
     files with their sizes and the source of the code that parses."""
@@ -185,14 +178,7 @@ def load_other_composers(
         corpus.info = {"cache": str(path), "built": False, "seconds": time.perf_counter() - start}
         return corpus
     files = other_composer_files(options)
-    workers = max(1, workers or os.cpu_count() or 1)
-    chunks = [(files[i :: workers * 4], options) for i in range(workers * 4)]
-    if workers == 1:
-        results = [r for chunk in chunks for r in _parse_chunk(chunk)]
-    else:
-        with ProcessPoolExecutor(workers) as pool:
-            results = [r for chunk in pool.map(_parse_chunk, chunks) for r in chunk]
-    results.sort(key=lambda r: r[0])
+    results = parse_files(parse_other_composer, files, options, workers)
     corpus = Corpus(chorales=[], skipped={}, files=len(files))
     for id, chorale, reason, quantized, dropped in results:
         if chorale is None:
