@@ -14,7 +14,8 @@ def test_help_lists_the_apps():
 def test_unknown_app_is_one_clear_line():
     run = cli("paint")
     assert run.returncode == 2
-    assert run.stderr.strip() == "deepchorale: error: unknown app 'paint'; choose from data, train, compose, evaluate"
+    expected = "deepchorale: error: unknown app 'paint'; choose from data, train, compose, evaluate"
+    assert run.stderr.strip() == expected
 
 
 def test_no_app_prints_usage_and_fails():
