@@ -5,9 +5,11 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from tests.conftest import CACHE_DIR, REPO
 
@@ -44,3 +46,48 @@ def test_multirun_runs_as_a_slurm_job_array(slurm_env, tmp_path):
     assert counts[0] <= counts[1]
     job_logs = list(Path(sweep, ".submitit").glob("*_0/*_log.out"))
     assert job_logs, "the job ran through Slurm (submitit keeps its logs per array task)"
+
+
+def checkpoint_epoch(path: Path) -> int:
+    return torch.load(path, map_location="cpu", weights_only=True)["epoch"]
+
+
+def wait_for(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.5)
+
+
+@pytest.mark.slow  # Slurm holds a requeued job back before starting it again: minutes
+@needs_slurm
+def test_a_requeued_sbatch_training_resumes_from_its_checkpoint(slurm_env, tmp_path):
+    runs, output = tmp_path / "runs", tmp_path / "slurm-%A_%a.out"
+    # An endless run (no reachable max_epochs), so the requeue always lands mid-training.
+    submit = subprocess.run(
+        ["sbatch", "--parsable", "--array=0", "--cpus-per-task=1", "--mem=2G", f"--output={output}",
+         "--open-mode=append", str(REPO / "slurm" / "train_array.sbatch"), "experiment=coconet_small",
+         "debug=default", "model.net.num_layers=4", "model.net.num_filters=16", "trainer.max_epochs=100000",
+         "logger=csv", "callbacks.generated_samples=null", "callbacks.early_stopping=null"],
+        cwd=REPO, env={**slurm_env, "DEEPCHORALE_SLURM_RUNS": str(runs)}, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert submit.returncode == 0, submit.stderr
+    job = submit.stdout.strip().split(";")[0]
+    last = runs / job / "0" / "checkpoints" / "last.ckpt"
+    log = tmp_path / f"slurm-{job}_0.out"
+    try:
+        wait_for(lambda: last.is_file() and checkpoint_epoch(last) >= 1, 300, "a first checkpoint")
+        requeue = subprocess.run(["scontrol", "requeue", f"{job}_0"], env=slurm_env, capture_output=True,
+                                 text=True, timeout=60)  # fmt: skip
+        assert requeue.returncode == 0, requeue.stderr
+        killed_at = checkpoint_epoch(last)
+        wait_for(lambda: "Restoring states from the checkpoint" in log.read_text(), 400, "the resumed task")
+        wait_for(lambda: checkpoint_epoch(last) > killed_at + 1, 120, "training to go on after the resume")
+    finally:
+        subprocess.run(["scancel", job], env=slurm_env, timeout=60)
+    state = subprocess.run(["scontrol", "show", "job", f"{job}_0"], env=slurm_env, capture_output=True,
+                           text=True, timeout=60).stdout  # fmt: skip
+    assert "Restarts=1" in state
+    resumed = torch.load(last, map_location="cpu", weights_only=True)
+    assert resumed["global_step"] == 2 * (resumed["epoch"] + 1)  # steps and epochs agree after the resume

@@ -60,10 +60,23 @@ def test_judge_input_folds_pitches_outside_its_range_by_octaves():
 def test_interval_channels_name_the_pitch_classes_sounding_above_each_note():
     c_major = np.array([[48], [64], [67]])  # C3, E4, G4
     features = judge_features(torch.from_numpy(judge_input(c_major, np.ones((3, 1), bool)))[None])
-    intervals = features[0, 2:, 0]  # (11, 84)
+    intervals = features[0, 2:13, 0]  # (11, 84)
     for pitch, expected in ((48, {4, 7}), (64, {3, 8}), (67, {5, 9})):
         assert {k + 1 for k in np.flatnonzero(intervals[:, pitch - JUDGE_LOW])} == expected
     assert intervals.sum() == 6  # silent cells carry nothing
+
+
+def test_motion_channels_say_how_far_each_onset_moved_from_the_step_before():
+    # Two voices: C4 -> D4 (a step) then held; E2 -> E3 (a leap: C4 before is 8 semitones away).
+    pitches = np.array([[60, 62, 62], [40, 52, 52]])
+    onsets = np.array([[True, True, False], [True, True, False]])
+    features = judge_features(torch.from_numpy(judge_input(pitches, onsets))[None])
+    motion = features[0, 13:]  # (4 reaches: 0, 2, 4, 7 semitones, T, 84)
+    assert motion[:, 0].sum() == 0  # nothing sounds before the first step
+    assert motion[:, 1, 62 - JUDGE_LOW].tolist() == [0, 1, 1, 1]  # a step: within 2 and more
+    assert motion[:, 1, 52 - JUDGE_LOW].tolist() == [0, 0, 0, 0]  # within no reach
+    assert motion[:, 2].sum() == 0  # held notes have no onset
+    assert motion.sum() == 3
 
 
 @pytest.mark.parametrize("steps", [1, 7, 32, 64, 160])

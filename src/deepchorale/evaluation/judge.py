@@ -14,7 +14,11 @@ Input, per window of T steps on the 16th grid, over MIDI 24-107 (seven octaves f
 - built inside the net: 11 "interval" channels, where a sounding note's cell says which pitch
   classes 1..11 semitones above it sound too. A 3x3 convolution sees three semitones; these
   channels let the first layer see every note's chord (triad or cluster), the cue that separates
-  random chords from Bach, whatever the voicing or octave.
+  random chords from Bach, whatever the voicing or octave;
+- and 4 "motion" channels, where a note's onset cell says whether the step before sounded a note
+  within 0, 2, 4 or 7 semitones of it (held or repeated, by step, by third, by fifth). This is
+  voice leading without voices: Bach moves every line smoothly, and bars spliced in a foreign
+  order (the shuffled-bars family) betray themselves by the leaps at every join.
 The CNN pools over time and pitch (masked to the real steps), so any window length works, and
 returns a logit and an embedding (for a Fréchet distance on judge embeddings).
 """
@@ -58,26 +62,39 @@ def judge_input(pitches: np.ndarray, onsets: np.ndarray) -> np.ndarray:
     return rolls
 
 
+# A piece is judged by windows of 6 bars of 4/4 every 3 bars. Chosen on the validation split: piece
+# AUC against shuffled bars 0.957 with 64/32, 0.972 with 96/48 or 128/64, the other families alike.
+SCORE_WINDOW, SCORE_HOP = 96, 48
+MOTION_REACH = (0, 2, 4, 7)  # semitones: common tone, step, third, fifth
+FEATURES = 2 + 11 + len(MOTION_REACH)
+
+
 def judge_features(rolls: Tensor) -> Tensor:
-    """(B, 2, T, 84) rolls -> (B, 13, T, 84) channels-last: the rolls, then 11 interval channels
-    where channel k-1 is 1 on a sounding cell whose pitch class + k semitones also sounds then.
+    """(B, 2, T, 84) rolls -> (B, 17, T, 84) channels-last: the rolls, 11 interval channels where
+    channel k-1 is 1 on a sounding cell whose pitch class + k semitones also sounds then, and one
+    motion channel per reach r, 1 on an onset cell when the step before sounded a note within r
+    semitones.
 
     At this net's size building the input costs as much as the convolutions, so it is written once,
     straight into the channels-last layout the convolutions want and in autocast's dtype."""
     batch, _, steps, _ = rolls.shape
     device = rolls.device
     dtype = torch.get_autocast_dtype(device.type) if torch.is_autocast_enabled(device.type) else rolls.dtype
-    roll = rolls[:, 0].to(dtype)
+    roll, onset = rolls[:, 0].to(dtype), rolls[:, 1].to(dtype)
     chroma = roll.unflatten(-1, (OCTAVES, 12)).amax(-2)  # (B, T, 12)
     pitch_class = torch.arange(12, device=device).unsqueeze(1)
     above = chroma[:, :, (pitch_class + torch.arange(1, 12, device=device)) % 12]  # (B, T, 12, 11)
-    features = torch.empty(batch, steps, JUDGE_PITCHES, 13, dtype=dtype, device=device)
+    features = torch.empty(batch, steps, JUDGE_PITCHES, FEATURES, dtype=dtype, device=device)
     features[..., :2] = rolls.permute(0, 2, 3, 1)
     torch.mul(
         roll.unflatten(-1, (OCTAVES, 12)).unsqueeze(-1),
         above.unsqueeze(2),
-        out=features[..., 2:].unflatten(2, (OCTAVES, 12)),
+        out=features[..., 2:13].unflatten(2, (OCTAVES, 12)),
     )
+    before = F.pad(roll, (0, 0, 1, 0))[:, :-1].reshape(batch * steps, 1, JUDGE_PITCHES)
+    for channel, reach in enumerate(MOTION_REACH, start=13):
+        near = F.max_pool1d(before, 2 * reach + 1, stride=1, padding=reach) if reach else before
+        torch.mul(onset, near.view(batch, steps, JUDGE_PITCHES), out=features[..., channel])
     return features.permute(0, 3, 1, 2)
 
 
@@ -112,7 +129,7 @@ class JudgeNet(nn.Module):
         if len(channels) != len(strides):
             raise ValueError("one stride per stage: channels and strides must have the same length")
         self.time_strides = [int(stride[0]) for stride in strides]
-        stages, width = [], 13
+        stages, width = [], FEATURES
         for out, stride in zip(channels, strides):
             stride = tuple(int(s) for s in stride)
             stages += [
@@ -289,8 +306,8 @@ def _as_tensors(rolls: np.ndarray, lengths: np.ndarray, owner: np.ndarray, windo
 def judge_windows(
     judge: JudgeModule | JudgeNet,
     chorales: Sequence[Chorale],
-    window: int = 64,
-    hop: int = 32,
+    window: int = SCORE_WINDOW,
+    hop: int = SCORE_HOP,
     batch_size: int = 512,
     bf16: bool = True,
 ) -> tuple[Tensor, Tensor, Tensor]:
@@ -322,7 +339,10 @@ def _per_piece_mean(values: Tensor, owner: Tensor, count: int) -> Tensor:
 
 
 def judge_probabilities(
-    judge: JudgeModule | JudgeNet, chorales: Sequence[Chorale], window: int = 64, hop: int = 32
+    judge: JudgeModule | JudgeNet,
+    chorales: Sequence[Chorale],
+    window: int = SCORE_WINDOW,
+    hop: int = SCORE_HOP,
 ) -> np.ndarray:
     """P(Bach) of every piece: the sigmoid of the mean of its windows' logits.
 
@@ -335,7 +355,10 @@ def judge_probabilities(
 
 
 def judge_embeddings(
-    judge: JudgeModule | JudgeNet, chorales: Sequence[Chorale], window: int = 64, hop: int = 32
+    judge: JudgeModule | JudgeNet,
+    chorales: Sequence[Chorale],
+    window: int = SCORE_WINDOW,
+    hop: int = SCORE_HOP,
 ) -> np.ndarray:
     """(N, D) per piece: the mean of its windows' judge embeddings (for a Fréchet distance)."""
     _, embeddings, owner = judge_windows(judge, chorales, window, hop)
@@ -343,12 +366,14 @@ def judge_embeddings(
 
 
 def judge_probability(
-    judge: JudgeModule | JudgeNet, chorale: Chorale, window: int = 64, hop: int = 32
+    judge: JudgeModule | JudgeNet, chorale: Chorale, window: int = SCORE_WINDOW, hop: int = SCORE_HOP
 ) -> float:
     return float(judge_probabilities(judge, [chorale], window, hop)[0])
 
 
-def judge_score(judge: JudgeModule | JudgeNet, chorale: Chorale, window: int = 64, hop: int = 32) -> float:
+def judge_score(
+    judge: JudgeModule | JudgeNet, chorale: Chorale, window: int = SCORE_WINDOW, hop: int = SCORE_HOP
+) -> float:
     """100 · P(Bach)."""
     return 100.0 * judge_probability(judge, chorale, window, hop)
 
@@ -374,8 +399,8 @@ def combined_score(
     judge: JudgeModule | JudgeNet,
     chorale: Chorale,
     reference_histogram: np.ndarray,
-    window: int = 64,
-    hop: int = 32,
+    window: int = SCORE_WINDOW,
+    hop: int = SCORE_HOP,
 ) -> float:
     """50 · P(Bach) + 50 · (1 − KS pitch distance to Bach), 0-100: DeepComposer's judge's formula,
     for comparison with DeepComposer's judge (its P(Bach) came from its own, easily fooled CNN)."""
