@@ -2,11 +2,12 @@
 
     .venv/bin/python benchmarks/harmonize_tradeoff.py [--seeds 2] [--out ...]
 
-For each (window, overlap, Gibbs steps) setting, harmonise every built-in melody, extended to a
-60 s track, with the shipped Coconet and a few seeds (no embellishment or ornaments, so only the
-harmony is judged), then score each result with the shipped judge and the voice-leading metrics.
-Seconds are quoted as a ratio to the first setting (the one `conf/compose.yaml` used when this
-was written), timed in the same run, so a busy machine shifts both alike.
+For each harmonisation setting (window, Gibbs steps, temperature), harmonise every built-in
+melody, extended to a 60 s track, with the default Coconet of `conf/compose.yaml` and a few seeds
+(no embellishment or ornaments, so only the harmony is judged), then score each result with the
+shipped judge and the voice-leading metrics.
+Seconds are quoted as a ratio to the first setting (64-step windows, the first default), timed in
+the same run, so a busy machine shifts all alike.
 """
 
 from __future__ import annotations
@@ -15,27 +16,31 @@ import argparse
 import json
 import os
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+from hydra import compose as compose_config
+from hydra import initialize_config_module
 
 import deepchorale.resolvers  # noqa: F401  (registers ${project_root:})
 from deepchorale.compose.melodies import BUILTIN_MELODIES
 from deepchorale.compose.melody import load_melody
 from deepchorale.compose.pipeline import HarmonySettings, compose
+from deepchorale.data.datamodule import ChoraleDataModule
 from deepchorale.evaluation.judge import judge_probabilities
 from deepchorale.evaluation.metrics import compute_metrics
 from deepchorale.models.weights import load_model
 from deepchorale.resolvers import project_root
 
-SETTINGS = [  # (window, overlap, steps); a window longer than the piece samples it whole
-    (64, 32, 96),
-    (128, 32, 96),
-    (256, 32, 96),
-    (4096, 0, 96),
-    (64, 32, 48),
-    (4096, 0, 48),
-    (4096, 0, 192),
+SETTINGS = [  # window None = the whole piece as one block
+    HarmonySettings(window=64, overlap=32, steps=96),
+    HarmonySettings(window=128, overlap=32, steps=96),
+    HarmonySettings(window=None, steps=96),
+    HarmonySettings(window=None, steps=48),
+    HarmonySettings(window=None, steps=192),
+    HarmonySettings(window=None, steps=96, temperature=0.7),
+    HarmonySettings(window=None, steps=96, temperature=0.5),
 ]
 HARMONY_ONLY = {"target_seconds": 60.0, "max_tempo_change": 0.25, "embellishment": None, "ornaments": None}
 METRICS = ("triad_or_seventh_rate", "parallel_fifths", "parallel_octaves", "spacing_violation_rate")
@@ -46,14 +51,26 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--out", default="benchmarks/results/harmonize_tradeoff.json")
     args = parser.parse_args()
-    root = Path(project_root())
-    coconet = load_model(root / "experiments" / "pretrained" / "coconet_small" / "weights.pt")
-    judge = load_model(root / "evaluation" / "judge" / "weights.pt")
+    with initialize_config_module("deepchorale.conf", version_base="1.3"):
+        cfg = compose_config("compose")
+    coconet = load_model(cfg.models.coconet)
+    judge = load_model(Path(project_root()) / "evaluation" / "judge" / "weights.pt")
+    data = ChoraleDataModule(cache_dir=os.environ.get("DEEPCHORALE_CACHE", ".cache/deepchorale"))
+    data.setup()
+    bach = data.chorales("test")
     melodies = [load_melody(name) for name in sorted(BUILTIN_MELODIES)]
 
+    def scores(pieces: list) -> dict[str, float]:
+        judged = 100.0 * judge_probabilities(judge, pieces)
+        metrics = [compute_metrics(piece) for piece in pieces]
+        return {
+            "judge_score_mean": float(np.mean(judged)),
+            "judge_score_median": float(np.median(judged)),
+            **{name: float(np.mean([m[name] for m in metrics])) for name in METRICS},
+        }
+
     rows = []
-    for window, overlap, steps in SETTINGS:
-        harmony = HarmonySettings(window=window, overlap=overlap, steps=steps)
+    for harmony in SETTINGS:
         seconds, pieces = 0.0, []
         for melody in melodies:
             for seed in range(args.seeds):
@@ -61,19 +78,7 @@ def main() -> None:
                 composition = compose(melody, coconet, None, harmony=harmony, seed=seed, **HARMONY_ONLY)
                 seconds += time.perf_counter() - start
                 pieces.append(composition.chorale)
-        scores = 100.0 * judge_probabilities(judge, pieces)
-        metrics = [compute_metrics(piece) for piece in pieces]
-        rows.append(
-            {
-                "window": window,
-                "overlap": overlap,
-                "steps": steps,
-                "seconds_per_track": seconds / len(pieces),
-                "judge_score_mean": float(np.mean(scores)),
-                "judge_score_median": float(np.median(scores)),
-                **{name: float(np.mean([m[name] for m in metrics])) for name in METRICS},
-            }
-        )
+        rows.append({**asdict(harmony), "seconds_per_track": seconds / len(pieces), **scores(pieces)})
         print(json.dumps(rows[-1]))
     for row in rows:
         row["seconds_vs_first"] = row["seconds_per_track"] / rows[0]["seconds_per_track"]
@@ -83,6 +88,8 @@ def main() -> None:
         "melodies": sorted(BUILTIN_MELODIES),
         "seeds": args.seeds,
         "track_seconds": 60.0,
+        "coconet": str(cfg.models.coconet),
+        "bach_test_split": scores(bach),
         "settings": rows,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

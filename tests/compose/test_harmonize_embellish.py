@@ -45,6 +45,17 @@ def test_harmonize_clamps_the_soprano_and_the_final_tonic(nets, soprano):
     assert np.array_equal(pitches, again)
 
 
+def test_harmonize_samples_the_whole_piece_as_one_block_by_default(nets, soprano):
+    def run(**window):
+        generator = torch.Generator().manual_seed(0)
+        return harmonize(nets["coconet"], soprano, final_tonic=0, steps=3, generator=generator, **window)
+
+    whole = run()
+    assert np.array_equal(whole[0], soprano) and (whole[1:] != REST).all()
+    assert np.array_equal(whole, run(window=len(soprano), overlap=0))  # one window spanning it all
+    assert not np.array_equal(whole, run(window=32, overlap=8))
+
+
 def test_harmonize_refuses_an_overlap_as_long_as_the_window(nets, soprano):
     with pytest.raises(ValueError, match="overlap"):
         harmonize(nets["coconet"], soprano, window=16, overlap=16)

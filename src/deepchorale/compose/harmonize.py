@@ -1,9 +1,13 @@
-"""Harmonise a soprano line with Coconet, window by window, for any length without seams.
+"""Harmonise a soprano line with Coconet, for any length without seams.
 
-Each window of `window` steps overlaps the previous one by `overlap` steps; the overlap is given
-to the model as known context (clamped), so every new window continues the voice leading it
-inherits instead of starting afresh: no seams, and the cost grows linearly with length. Inside a
-window, annealed blocked Gibbs (Yao et al. 2014, as Coconet) redraws the alto, tenor and bass.
+Coconet is fully convolutional, so by default the whole piece is one block: every Gibbs step
+redraws cells anywhere in it, and each cell is conditioned on music both before and after it.
+For pieces or models too big for memory, `window` bounds the block: each window of `window` steps
+overlaps the previous one by `overlap` steps, given to the model as known context (clamped), so
+every new window continues the voice leading it inherits instead of starting afresh: no seams,
+and memory stays flat. Windows cost more per note (the overlap is computed again) and only see
+the past. Inside a block, annealed blocked Gibbs (Yao et al. 2014, as Coconet) redraws the alto,
+tenor and bass.
 """
 
 from __future__ import annotations
@@ -37,21 +41,23 @@ def harmonize(
     soprano: np.ndarray,
     *,
     final_tonic: int | None = None,
-    window: int = 64,
+    window: int | None = None,
     overlap: int = 32,
     steps: int | None = None,
     temperature: float = 0.99,
     schedule: str = "yao",
     generator: torch.Generator | None = None,
 ) -> np.ndarray:
-    """(4, T) pitches: `soprano` clamped, alto, tenor and bass sampled.
+    """(4, T) pitches: `soprano` clamped, alto, tenor and bass sampled; `window` None = one block.
 
     With `final_tonic` (a pitch class) the bass under the last soprano note is clamped to the
     tonic, so the piece ends on a cadence in its key whatever the sampler does.
     """
+    length = len(soprano)
+    if window is None:
+        window, overlap = max(length, 1), 0
     if not 0 <= overlap < window:
         raise ValueError(f"overlap {overlap} must be in [0, window {window})")
-    length = len(soprano)
     pitches = np.full((4, length), REST, np.int64)
     pitches[0] = soprano
     known = np.zeros((4, length), bool)

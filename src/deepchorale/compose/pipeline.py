@@ -2,7 +2,7 @@
 
     melody (read, key/meter/tempo detected or given, placed in the soprano range)
       -> plan_form: sections fitted to the target duration, ending in the home key
-      -> harmonize: Coconet, windowed annealed Gibbs over the whole soprano line, tonic bass at the end
+      -> harmonize: Coconet, annealed blocked Gibbs under the whole soprano line, tonic bass at the end
       -> embellish: AR-CNN iterative resampling of the lower voices (DeepComposer's four knobs)
       -> ornament: passing/neighbour tones, suspensions, cadential trills by rule
 
@@ -38,7 +38,7 @@ class Composition:
 
 @dataclass(frozen=True)
 class HarmonySettings:
-    window: int = 64
+    window: int | None = None  # None = the whole piece as one block
     overlap: int = 32
     steps: int | None = 96
     temperature: float = 0.99
