@@ -70,6 +70,8 @@ def test_ode_to_joy_bundle(tiny_weights, tmp_path):
     assert pyloudnorm.Meter(rate).integrated_loudness(audio) == pytest.approx(-14.0, abs=0.5)
     assert results["true_peak_dbtp"] <= -1.0 + 1e-3
     assert results["metrics"]["final_cadence_on_tonic"] == 1.0
+    # Scored by the shipped judge: untrained nets' harmony must not pass for Bach.
+    assert 0 <= results["judge_score"] < 50 and f"judge score: {results['judge_score']:.2f}" in run.stdout
 
 
 @pytest.mark.slow
@@ -121,6 +123,7 @@ def bad_melody(case, folder):
         "missing": [f"melody={folder / 'absent.mid'}"],
         "unknown": ["melody=no_such_tune"],
         "absurd duration": ["duration.target_seconds=100000"],
+        "missing judge": [f"judge={folder / 'absent.pt'}"],
     }[case]
 
 
@@ -134,6 +137,7 @@ def bad_melody(case, folder):
         ("drums", "only drums"),
         ("unsingable", "no notes in a singable range"),
         ("absurd duration", "outside 5-1800 s"),
+        ("missing judge", "absent.pt not found"),
     ],
 )
 def test_bad_input_is_one_line_and_leaves_nothing(tiny_weights, tmp_path, case, message):

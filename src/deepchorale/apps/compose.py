@@ -25,6 +25,7 @@ from deepchorale.compose.ornaments import OrnamentSettings
 from deepchorale.compose.pipeline import Composition, HarmonySettings, compose, soprano_line
 from deepchorale.data.chorale import PITCH_CLASS_NAMES, STEPS_PER_QUARTER
 from deepchorale.data.convert import to_midi
+from deepchorale.evaluation.judge import judge_score
 from deepchorale.evaluation.metrics import compute_audio_metrics, compute_metrics
 from deepchorale.models.weights import WeightsError, load_model
 from deepchorale.render import add_reverb, master, pianoroll_image, synthesize, write_audio, write_musicxml
@@ -89,6 +90,7 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
         melody = apply_overrides(load_melody(str(cfg.melody), cfg.melody_track), cfg)
         coconet = load_model(cfg.models.coconet)
         arcnn = load_model(cfg.models.arcnn) if cfg.embellish.enabled else None
+        judge = load_model(cfg.judge) if cfg.judge else None
     except (MelodyError, WeightsError) as error:
         raise UserInputError(str(error)) from error
     embellish_settings = {k: v for k, v in cfg.embellish.items() if k != "enabled"}
@@ -117,17 +119,22 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
     try:
         audio = render_bundle(composition, cfg, staging, name)
         composition.seconds["render"] = time.perf_counter() - start
-        results = describe(composition, cfg, audio, bundle, sorted(p.name for p in staging.iterdir()))
+        judged = judge_score(judge, composition.chorale) if judge else None
+        results = describe(composition, cfg, audio, judged, bundle, sorted(p.name for p in staging.iterdir()))
         write_json(staging / "results.json", results)
         shutil.rmtree(bundle, ignore_errors=True)
         staging.rename(bundle)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     print(f"bundle: {bundle}")
+    if judge:
+        print(f"judge score: {results['judge_score']:.2f} (100 P(Bach); see evaluation/judge/MODEL_CARD.md)")
     return results
 
 
-def describe(composition: Composition, cfg: DictConfig, audio: dict, bundle: Path, files: list[str]) -> dict:
+def describe(
+    composition: Composition, cfg: DictConfig, audio: dict, judged: float | None, bundle: Path, files: list
+) -> dict:
     chorale, plan, melody = composition.chorale, composition.plan, composition.melody
     seconds_per_step = 60.0 / (plan.qpm * STEPS_PER_QUARTER)
     clamped = composition.tune_steps
@@ -160,6 +167,7 @@ def describe(composition: Composition, cfg: DictConfig, audio: dict, bundle: Pat
             if kind == "coconet" or cfg.embellish.enabled
         },
         "stage_seconds": composition.seconds,
+        "judge_score": judged,  # 100 P(Bach) by the judge of `judge`
         "metrics": compute_metrics(chorale),
         "settings": OmegaConf.to_container(cfg, resolve=True),
     }
