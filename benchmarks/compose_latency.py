@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/compose_latency.py [--melody ode_to_joy] [--out ...]
 
 Runs the pipeline of `deepchorale compose` with conf/compose.yaml's settings in one process:
-plan, harmonize (Coconet, windowed Gibbs), embellish (AR-CNN), ornament, then render (MIDI,
+plan, harmonize (Coconet, blocked Gibbs), embellish (AR-CNN), ornament, then render (MIDI,
 MusicXML, FluidSynth audio, mastering, piano roll). Model loading is timed apart. The peer is the
-same harmonisation with one Gibbs step per window, timed in the same run: the ratio says how much
+same harmonisation with one Gibbs step per block, timed in the same run: the ratio says how much
 of the cost is sampling itself rather than fixed overhead.
 """
 

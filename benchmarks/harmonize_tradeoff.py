@@ -1,6 +1,6 @@
 """What harmonisation settings cost and what they buy: seconds against judge score and voice leading.
 
-    .venv/bin/python benchmarks/harmonize_tradeoff.py [--seeds 2] [--out ...]
+    .venv/bin/python benchmarks/harmonize_tradeoff.py [--seeds 2] [--coconet weights.pt] [--out ...]
 
 For each harmonisation setting (window, Gibbs steps, temperature), harmonise every built-in
 melody, extended to a 60 s track, with the default Coconet of `conf/compose.yaml` and a few seeds
@@ -41,6 +41,8 @@ SETTINGS = [  # window None = the whole piece as one block
     HarmonySettings(window=None, steps=192),
     HarmonySettings(window=None, steps=96, temperature=0.7),
     HarmonySettings(window=None, steps=96, temperature=0.5),
+    HarmonySettings(window=None, steps=96, temperature=0.3),
+    HarmonySettings(window=None, steps=192, temperature=0.5),
 ]
 HARMONY_ONLY = {"target_seconds": 60.0, "max_tempo_change": 0.25, "embellishment": None, "ornaments": None}
 METRICS = ("triad_or_seventh_rate", "parallel_fifths", "parallel_octaves", "spacing_violation_rate")
@@ -49,11 +51,13 @@ METRICS = ("triad_or_seventh_rate", "parallel_fifths", "parallel_octaves", "spac
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--coconet", default=None, help="a weights file; default: conf/compose.yaml's")
     parser.add_argument("--out", default="benchmarks/results/harmonize_tradeoff.json")
     args = parser.parse_args()
     with initialize_config_module("deepchorale.conf", version_base="1.3"):
         cfg = compose_config("compose")
-    coconet = load_model(cfg.models.coconet)
+    coconet_path = args.coconet or cfg.models.coconet
+    coconet = load_model(coconet_path)
     judge = load_model(Path(project_root()) / "evaluation" / "judge" / "weights.pt")
     data = ChoraleDataModule(cache_dir=os.environ.get("DEEPCHORALE_CACHE", ".cache/deepchorale"))
     data.setup()
@@ -88,7 +92,7 @@ def main() -> None:
         "melodies": sorted(BUILTIN_MELODIES),
         "seeds": args.seeds,
         "track_seconds": 60.0,
-        "coconet": str(cfg.models.coconet),
+        "coconet": str(coconet_path),
         "bach_test_split": scores(bach),
         "settings": rows,
     }
