@@ -24,7 +24,7 @@ import torch
 from omegaconf import OmegaConf
 
 from deepchorale.data.cache import load_or_build
-from deepchorale.evaluation.judge import judge_probabilities, ks_pitch_distance, pitch_histogram
+from deepchorale.evaluation.judge_scoring import judge_probabilities, ks_pitch_distance, pitch_histogram
 from deepchorale.evaluation.metrics import NgramIndex, compute_metrics
 from deepchorale.models.weights import load_model
 from deepchorale.resolvers import cpu_has_bf16

@@ -28,7 +28,7 @@ from deepchorale.compose.melodies import BUILTIN_MELODIES
 from deepchorale.compose.melody import load_melody
 from deepchorale.compose.pipeline import HarmonySettings, compose
 from deepchorale.data.datamodule import ChoraleDataModule
-from deepchorale.evaluation.judge import judge_probabilities
+from deepchorale.evaluation.judge_scoring import judge_probabilities
 from deepchorale.evaluation.metrics import compute_metrics
 from deepchorale.models.weights import load_model
 from deepchorale.resolvers import project_root

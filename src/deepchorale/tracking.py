@@ -19,7 +19,7 @@ from lightning.pytorch.loggers import WandbLogger
 from deepchorale.atomic import atomic_path
 from deepchorale.data.chorale import chorale_from_pitches
 from deepchorale.data.convert import to_midi
-from deepchorale.evaluation.judge import judge_probabilities
+from deepchorale.evaluation.judge_scoring import judge_probabilities
 from deepchorale.evaluation.metrics import compute_metrics
 from deepchorale.models.weights import load_model
 from deepchorale.render import pianoroll_image, synthesize

@@ -25,7 +25,7 @@ from deepchorale.compose.ornaments import OrnamentSettings
 from deepchorale.compose.pipeline import Composition, HarmonySettings, compose, soprano_line
 from deepchorale.data.chorale import PITCH_CLASS_NAMES, STEPS_PER_QUARTER
 from deepchorale.data.convert import to_midi
-from deepchorale.evaluation.judge import judge_score
+from deepchorale.evaluation.judge_scoring import judge_score
 from deepchorale.evaluation.metrics import compute_audio_metrics, compute_metrics
 from deepchorale.models.weights import WeightsError, load_model
 from deepchorale.render import add_reverb, master, pianoroll_image, synthesize, write_audio, write_musicxml

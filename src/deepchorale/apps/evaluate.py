@@ -43,12 +43,8 @@ from deepchorale.data.corpus import SkipPiece, chorale_from_score, satb_parts
 from deepchorale.data.key import estimate_key
 from deepchorale.data.musicxml import MusicXMLError, read_musicxml
 from deepchorale.evaluation.distances import bootstrap_ci, frechet_distance, set_distances
-from deepchorale.evaluation.judge import (
-    JudgeModule,
-    judge_embeddings,
-    judge_probabilities,
-    ks_pitch_distance,
-)
+from deepchorale.evaluation.judge import JudgeModule
+from deepchorale.evaluation.judge_scoring import judge_embeddings, judge_probabilities, ks_pitch_distance
 from deepchorale.evaluation.metrics import NgramIndex, compute_metrics
 from deepchorale.evaluation.reference import bach_split, read_reference, reference_values
 from deepchorale.models.weights import WeightsError, load_model

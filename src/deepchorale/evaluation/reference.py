@@ -23,7 +23,7 @@ import numpy as np
 
 from deepchorale.atomic import write_json
 from deepchorale.data.chorale import Chorale
-from deepchorale.evaluation.judge import pitch_histogram
+from deepchorale.evaluation.judge_scoring import pitch_histogram
 from deepchorale.evaluation.metrics import compute_metrics
 
 REFERENCE_PATH = Path(__file__).resolve().parents[3] / "evaluation" / "reference" / "bach_test.json"
