@@ -1,0 +1,164 @@
+"""`report.html`: one static page per selection, to listen to and compare the ranked tracks.
+
+It holds the leaderboard, an HTML5 audio player and the piano roll of each of the best ranked
+tracks, and one plot per measured figure (the criterion and every guard-rail metric): each ranked
+run's value over the band of real Bach. Everything it shows is copied into `report_files/` beside
+it, so the folder can be zipped, mailed or served by anything, and opened with no server at all.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from deepchorale.atomic import write_text
+from deepchorale.selection.leaderboard import METRICS_KEY, Entry, Rail, track_folder
+
+ASSETS = "report_files"
+INSIDE, OUTSIDE, NEUTRAL = "#2e7d32", "#c62828", "#1f3b73"
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1100px; }
+table { border-collapse: collapse; font-size: 0.9em; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3em 0.6em; text-align: left; }
+td.breaks { color: #c62828; }
+.track { margin: 1.5em 0; }
+.track img { max-width: 100%; display: block; margin-top: 0.5em; }
+.plots img { max-width: 100%; margin: 0.5em 0; display: block; }
+"""
+
+
+def label(entry: Entry, width: int = 42) -> str:
+    text = f"#{entry.rank} {' '.join(entry.run.overrides) or entry.name}"
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def plot_figure(entries: list[Entry], values: list[float | None], title: str, band: Rail | None, path: Path):
+    """A dot per ranked run, best at the top, over Bach's band where there is one."""
+    figure = Figure(figsize=(7.5, 1.2 + 0.32 * len(entries)), layout="constrained")
+    axes = figure.subplots()
+    positions = list(range(len(entries)))[::-1]
+    if band is not None and band.high > band.low:
+        axes.axvspan(band.low, band.high, color=INSIDE, alpha=0.15, label="Bach p10–p90")
+    elif band is not None:  # a band of one value (Bach's p10 and p90 parallel octaves are both 0)
+        axes.axvline(band.low, color=INSIDE, alpha=0.4, linewidth=4, label="Bach p10–p90")
+    for y, value in zip(positions, values):
+        if value is None:
+            continue
+        color = NEUTRAL if band is None else (INSIDE if band.breach(value) is None else OUTSIDE)
+        axes.plot([value], [y], "o", color=color, markersize=7)
+    axes.set_yticks(positions, [label(entry) for entry in entries], fontsize=8)
+    axes.set_ylim(-0.7, len(entries) - 0.3)
+    axes.set_title(title, fontsize=10)
+    axes.grid(axis="x", alpha=0.3)
+    if band is not None:
+        axes.legend(loc="best", fontsize=8)
+    figure.savefig(path, format="svg", metadata={"Date": None})  # no date: the same runs, the same file
+
+
+def plots(ranked: list[Entry], key: str, rails: list[Rail], folder: Path) -> list[str]:
+    """The criterion's plot, then one per guard-rail metric; returns their names in `folder`."""
+    rail_of_key = next((rail for rail in rails if key == f"{METRICS_KEY}.{rail.metric}"), None)
+    figures = [(key, [e.score for e in ranked], f"{key} (criterion)", rail_of_key)]
+    figures += [
+        (rail.metric, [e.rail_values.get(rail.metric) for e in ranked], rail.metric, rail) for rail in rails
+    ]
+    names = []
+    for index, (name, values, title, band) in enumerate(figures):
+        if all(value is None for value in values):
+            continue  # nothing measured it (a guard-rail over train runs)
+        file = f"plot-{index}-{''.join(c if c.isalnum() else '_' for c in name)}.svg"
+        plot_figure(ranked, values, title, band, folder / file)
+        names.append(file)
+    return names
+
+
+def copy_track(entry: Entry, folder: Path) -> tuple[str | None, str | None]:
+    """The track's audio (FLAC, else WAV) and piano roll, copied into `folder`; names or None."""
+    track = track_folder(entry.run)
+    if track is None:
+        return None, None
+    audio = sorted(track.glob("*.flac")) or sorted(track.glob("*.wav"))
+    copied_audio = f"track-{entry.rank}{audio[0].suffix}"
+    shutil.copy2(audio[0], folder / copied_audio)
+    roll = track / "pianoroll.png"
+    copied_roll = None
+    if roll.is_file():
+        copied_roll = f"pianoroll-{entry.rank}.png"
+        shutil.copy2(roll, folder / copied_roll)
+    return copied_audio, copied_roll
+
+
+def number(value) -> str:
+    return "" if value is None else f"{value:.4g}" if isinstance(value, float) else html.escape(str(value))
+
+
+def leaderboard_table(entries: list[Entry], key: str, rails: list[Rail]) -> str:
+    header = ["rank", "run", "overrides", "status", key, *(rail.metric for rail in rails), "breaks", "note"]
+    lines = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
+    for entry in entries:
+        cells = [
+            number(entry.rank),
+            html.escape(entry.name),
+            html.escape(" ".join(entry.run.overrides)),
+            entry.status,
+            number(entry.score),
+            *(number(entry.rail_values.get(rail.metric)) for rail in rails),
+        ]
+        row = "".join(f"<td>{cell}</td>" for cell in cells)
+        row += f'<td class="breaks">{html.escape("; ".join(entry.breaches))}</td>'
+        row += f"<td>{html.escape(entry.note)}</td>"
+        lines.append(f"<tr>{row}</tr>")
+    return "\n".join([*lines, "</table>"])
+
+
+def write_report(
+    entries: list[Entry], key: str, mode: str, rails: list[Rail], output_dir: Path, tracks: int
+) -> Path:
+    """Write `report.html` and its `report_files/` into `output_dir`; the best `tracks` ranked runs
+    with audio get a player and their piano roll."""
+    ranked = [entry for entry in entries if entry.status == "ranked"]
+    assets = output_dir / ASSETS
+    staging = output_dir / f".{ASSETS}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        sections = []
+        for entry in ranked:
+            if len(sections) >= tracks:
+                break
+            audio, roll = copy_track(entry, staging)
+            if audio is None:
+                continue
+            heading = f"{html.escape(label(entry, 200))} — {html.escape(key)} {number(entry.score)}"
+            breaks = f"<p>breaks: {html.escape('; '.join(entry.breaches))}</p>" if entry.breaches else ""
+            image = f'<img src="{ASSETS}/{roll}" alt="piano roll of #{entry.rank}">' if roll else ""
+            sections.append(
+                f'<div class="track"><h3>{heading}</h3>{breaks}'
+                f'<audio controls preload="metadata" src="{ASSETS}/{audio}"></audio>{image}</div>'
+            )
+        figures = plots(ranked, key, rails, staging)
+        shutil.rmtree(assets, ignore_errors=True)
+        staging.rename(assets)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    rails_text = ", ".join(f"{rail.metric} in [{rail.low:.3g}, {rail.high:.3g}]" for rail in rails) or "none"
+    plot_tags = "".join(f'<img src="{ASSETS}/{name}" alt="{html.escape(name)}">' for name in figures)
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>deepchorale selection</title><style>{STYLE}</style></head>
+<body>
+<h1>deepchorale selection</h1>
+<p>{len(ranked)} ranked of {len(entries)} runs by <b>{html.escape(key)}</b> ({mode}imised).
+Guard-rails (Bach's p10–p90): {html.escape(rails_text)};
+runs that break one rank after those that break none.</p>
+<h2>Leaderboard</h2>
+{leaderboard_table(entries, key, rails)}
+<h2>Tracks</h2>
+{"".join(sections) or "<p>No ranked run has a track.</p>"}
+<h2>Against Bach</h2>
+<div class="plots">{plot_tags}</div>
+</body></html>
+"""
+    return write_text(output_dir / "report.html", page)
