@@ -1,25 +1,42 @@
 import functools
+from pathlib import Path
 
+import hydra
 import pytest
 import torch
-from omegaconf import OmegaConf
 
-from deepchorale.models.weights import WeightsError, load_model, read_weights, save_weights
+from deepchorale.models.weights import (
+    WeightsError,
+    check_model_config,
+    load_model,
+    read_weights,
+    save_weights,
+)
 
+REPO = Path(__file__).resolve().parents[2]
 TINY = {
-    "_target_": "torch.nn.Sequential",
-    "_args_": [{"_target_": "torch.nn.Linear", "in_features": 3, "out_features": 2}],
+    "_target_": "deepchorale.models.coconet.CoconetModule",
+    "net": {"_target_": "deepchorale.models.coconet.CoconetNet", "num_layers": 2, "num_filters": 4},
+    "optimizer": {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 0.001},
 }
 
 
 def test_weights_round_trip_with_weights_only(tmp_path):
-    model = torch.nn.Sequential(torch.nn.Linear(3, 2))
+    model = hydra.utils.instantiate(TINY)
     path = save_weights(model.state_dict(), TINY, tmp_path / "w.pt", {"command": "deepchorale train"})
     blob = torch.load(path, weights_only=True)
     assert blob["metadata"]["command"] == "deepchorale train"
     loaded = load_model(path)
-    assert torch.equal(loaded[0].weight, model[0].weight)
+    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), model.state_dict().values()))
     assert not loaded.training
+
+
+SHIPPED = [*sorted(REPO.glob("experiments/pretrained/*/weights.pt")), REPO / "evaluation/judge/weights.pt"]
+
+
+@pytest.mark.parametrize("path", [str(p.relative_to(REPO)) for p in SHIPPED])
+def test_every_shipped_weights_file_passes_the_config_check(path):
+    check_model_config(read_weights(REPO / path)["model"], path)
 
 
 def test_corrupt_foreign_and_missing_files_get_clear_errors(tmp_path):
@@ -36,8 +53,8 @@ def test_corrupt_foreign_and_missing_files_get_clear_errors(tmp_path):
 
 
 def test_weights_that_do_not_fit_their_config_are_refused(tmp_path):
-    wrong = {"0.weight": torch.zeros(5, 5), "0.bias": torch.zeros(5)}
-    path = save_weights(wrong, OmegaConf.to_container(OmegaConf.create(TINY)), tmp_path / "w.pt")
+    wrong = {"net.input.weight": torch.zeros(5, 5)}
+    path = save_weights(wrong, TINY, tmp_path / "w.pt")
     with pytest.raises(WeightsError, match="does not fit"):
         load_model(path)
 

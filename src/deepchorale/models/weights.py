@@ -1,13 +1,17 @@
 """Model weights as shipped files: tensors and plain data only, loadable with `weights_only=True`.
 
 A weights file holds the state dict, the resolved model config (enough to rebuild the module with
-Hydra) and the facts of its making (command, data split, metrics). Nothing in it is executable, so
-loading one from an untrusted source cannot run code. `deepchorale train` writes one per run
-(`weights.pt`, from the best checkpoint).
+Hydra) and the facts of its making (command, data split, metrics). `weights_only=True` keeps pickled
+code out, but the config itself names what Hydra will call: `{_target_: pathlib.Path.write_text,
+...}` would write a file on load. So before anything is built, every `_target_` at every nesting
+level must be one of our model classes (or the optimizer/scheduler factories they take), every
+key one their constructor accepts, and every value plain data; anything else is a `WeightsError`.
+`deepchorale train` writes one file per run (`weights.pt`, from the best checkpoint).
 """
 
 from __future__ import annotations
 
+import inspect
 import pickle
 import zipfile
 from pathlib import Path
@@ -19,6 +23,36 @@ import torch
 from deepchorale.atomic import atomic_path
 
 FORMAT = "deepchorale-weights/1"
+
+# What a weights file may build: the LightningModules we ship, at the top...
+MODULES = {
+    "deepchorale.models.coconet.CoconetModule",
+    "deepchorale.models.arcnn.ArcnnModule",
+    "deepchorale.evaluation.judge.JudgeModule",
+}
+# ...and inside them their nets and, as partials, torch's optimizers and schedulers (by name: the
+# check must not import a module a file names, as importing runs that module's code).
+NETS = {
+    "deepchorale.models.coconet.CoconetNet",
+    "deepchorale.models.arcnn.ArcnnNet",
+    "deepchorale.evaluation.judge.JudgeNet",
+}
+ABSTRACT = {"Optimizer", "LRScheduler", "_LRScheduler"}
+
+
+def class_names(namespace, base) -> set[str]:
+    return {
+        f"{namespace.__name__}.{name}"
+        for name, value in vars(namespace).items()
+        if isinstance(value, type) and issubclass(value, base) and name not in ABSTRACT
+    }
+
+
+schedulers = torch.optim.lr_scheduler
+FACTORIES = class_names(torch.optim, torch.optim.Optimizer) | class_names(
+    schedulers, (schedulers.LRScheduler, schedulers.ReduceLROnPlateau)
+)
+PLAIN = (str, int, float, bool, type(None))
 
 
 class WeightsError(ValueError):
@@ -48,8 +82,61 @@ def read_weights(path: str | Path, map_location: str | torch.device = "cpu") -> 
     return blob
 
 
+def check_model_config(config, name: str = "weights") -> None:
+    """Refuse, before anything is built, a model config that would build anything but our models."""
+
+    def refuse(where: str, why: str):
+        return WeightsError(f"{name}: model config refused at {where}: {why}")
+
+    def check(node, where: str, allowed: set[str]) -> None:
+        if isinstance(node, list | tuple):
+            for i, item in enumerate(node):
+                check(item, f"{where}[{i}]", allowed)
+        elif isinstance(node, dict):
+            check_node(node, where, allowed)
+        elif not isinstance(node, PLAIN):
+            raise refuse(where, f"a {type(node).__name__} is not plain data")
+        # Hydra resolves ${...} while building: resolvers read the environment or run registered code.
+        elif isinstance(node, str) and "${" in node:
+            raise refuse(where, f"interpolation {node!r}")
+
+    def check_node(node: dict, where: str, allowed: set[str]) -> None:
+        if not all(isinstance(key, str) for key in node):
+            raise refuse(where, "a key that is not a string")
+        target = node.get("_target_")
+        special = {key for key in node if key.startswith("_") and key.endswith("_")} - {
+            "_target_",
+            "_partial_",
+        }
+        if special:  # _args_, _recursive_, _convert_ ... : our configs use none of them
+            raise refuse(where, f"Hydra key {sorted(special)[0]}")
+        if target is None:
+            if "_partial_" in node:
+                raise refuse(where, "_partial_ without a _target_")
+            for key, value in node.items():
+                check(value, f"{where}.{key}", NETS | FACTORIES)
+            return
+        if target not in allowed:
+            raise refuse(where, f"_target_ {target!r} is not one of deepchorale's models")
+        if node.get("_partial_", False) is not (target in FACTORIES):
+            raise refuse(where, f"{target} must {'' if target in FACTORIES else 'not '}be a partial")
+        arguments = {key: value for key, value in node.items() if key not in ("_target_", "_partial_")}
+        parameters = inspect.signature(hydra.utils.get_class(target)).parameters
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+            unknown = sorted(set(arguments) - set(parameters))
+            if unknown:
+                raise refuse(f"{where}.{unknown[0]}", f"{target} takes no argument {unknown[0]!r}")
+        for key, value in arguments.items():
+            check(value, f"{where}.{key}", NETS | FACTORIES)
+
+    if not isinstance(config, dict) or "_target_" not in config:
+        raise WeightsError(f"{name}: model config refused: not a config with a _target_")
+    check_node(config, "model", MODULES)
+
+
 def model_from_weights(blob: dict, name: str = "weights") -> pl.LightningModule:
     """Rebuild the module of a `read_weights` result from its config and load its state, in eval mode."""
+    check_model_config(blob["model"], name)
     model = hydra.utils.instantiate(blob["model"])
     try:
         model.load_state_dict(blob["state_dict"])

@@ -1,0 +1,99 @@
+"""Crafted weights files whose model config would run code when built: every one is refused first.
+
+Each payload writes a canary file when Hydra instantiates it. The first test proves that (so the
+files are real threats, not strawmen); the second loads each as a weights file and checks that it
+is refused with a `WeightsError` and that the canary was never written.
+"""
+
+import hydra
+import pytest
+import torch
+
+from deepchorale.models.weights import FORMAT, WeightsError, load_model
+
+COCONET = "deepchorale.models.coconet.CoconetModule"
+ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 0.001}
+NET = {"_target_": "deepchorale.models.coconet.CoconetNet", "num_layers": 2, "num_filters": 4}
+
+
+def write_text(canary) -> dict:
+    """`pathlib.Path(canary).write_text("pwned")` as a Hydra config."""
+    path = {"_target_": "pathlib.Path", "_args_": [str(canary)]}
+    return {"_target_": "pathlib.Path.write_text", "_args_": [path, "pwned"]}
+
+
+def payloads(canary) -> dict[str, dict]:
+    return {
+        "top-level target": write_text(canary),
+        "nested net": {"_target_": COCONET, "net": write_text(canary), "optimizer": ADAM},
+        "optimizer that is not an optimizer": {
+            "_target_": COCONET,
+            "net": NET,
+            "optimizer": write_text(canary),
+        },
+        "_args_ of an allowed module": {
+            "_target_": COCONET,
+            "_args_": [write_text(canary)],
+            "optimizer": ADAM,
+        },
+        "unknown key": {"_target_": COCONET, "net": NET, "optimizer": ADAM, "payload": write_text(canary)},
+        "inside a list": {
+            "_target_": "deepchorale.evaluation.judge.JudgeModule",
+            "net": {"_target_": "deepchorale.evaluation.judge.JudgeNet", "channels": [write_text(canary)]},
+            "optimizer": ADAM,
+        },
+        "our own writer": {  # an allowed package is not enough: save_weights writes files too
+            "_target_": "deepchorale.models.weights.save_weights",
+            "state_dict": {},
+            "model_config": {},
+            "path": str(canary),
+        },
+        "partial called later": {  # Lightning would call this "optimizer" at the start of training
+            "_target_": COCONET,
+            "net": NET,
+            "optimizer": {"_target_": "numpy.savez", "_partial_": True, "file": str(canary)},
+        },
+        "torch.save as the model": {"_target_": "torch.save", "obj": 1, "f": str(canary)},
+    }
+
+
+CASES = sorted(payloads("x"))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_payload_writes_its_canary_when_built_blindly(tmp_path, case):
+    canary = tmp_path / "canary.npz"  # numpy.savez insists on the suffix
+    try:
+        built = hydra.utils.instantiate(payloads(canary)[case])
+        built.optimizer_factory(params=built.parameters())  # what Lightning calls when training starts
+    except Exception:  # by the time building fails, the payload has run
+        pass
+    assert canary.exists()
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_crafted_weights_file_is_refused_before_any_code_runs(tmp_path, case):
+    canary = tmp_path / "canary.npz"  # numpy.savez insists on the suffix
+    weights = tmp_path / "crafted.pt"
+    torch.save({"format": FORMAT, "model": payloads(canary)[case], "state_dict": {}, "metadata": {}}, weights)
+    torch.load(weights, weights_only=True)  # plain data: the pickle-level guard lets it through
+    with pytest.raises(WeightsError, match=r"crafted.pt: model config refused at model"):
+        load_model(weights)
+    assert not canary.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["crafted.pt"]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"lr": "${oc.env:HOME}"}, "interpolation"),
+        ({"_recursive_": False}, "Hydra key _recursive_"),
+        ({"_partial_": False}, "must be a partial"),
+    ],
+)
+def test_optimizer_tricks_are_refused(tmp_path, change, reason):
+    weights = tmp_path / "w.pt"
+    model = {"_target_": COCONET, "net": NET, "optimizer": {**ADAM, **change}}
+    torch.save({"format": FORMAT, "model": model, "state_dict": {}, "metadata": {}}, weights)
+    with pytest.raises(WeightsError, match=reason):
+        load_model(weights)
