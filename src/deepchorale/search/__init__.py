@@ -1,0 +1,6 @@
+"""Hyperparameter search with Optuna: `deepchorale search hparams_search=<space>` (apps/search.py).
+
+`space` turns config into distributions and a trial's parameters into Hydra overrides, `study`
+holds the shared study (storage, stale trials, the trial table), `worker` runs trials as CLI
+processes, and `pruning` is the callback a trial process reports its validation values with.
+"""

@@ -1,0 +1,137 @@
+"""One Optuna study shared by any number of workers: storage, stale trials, counts, the table.
+
+Storage: a journal file by default (one host, many processes: Optuna's JournalFileBackend appends
+under a file lock), an RDB URL (`postgresql://...`) for several nodes. Optuna's JournalStorage has
+no heartbeat, so workers keep their own: while a trial runs, its worker stamps the trial's
+`heartbeat` user attribute; a RUNNING trial whose stamp is older than `stale_after` seconds lost
+its worker (killed, node gone) and is marked FAIL (`stale`) with its parameters queued again,
+so a killed search resumes with no finished trial lost and the interrupted one re-run.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import optuna
+from optuna.storages import BaseStorage, JournalStorage, RDBStorage
+from optuna.storages.journal import JournalFileBackend
+from optuna.trial import TrialState
+
+
+class StudyError(ValueError):
+    """A study that this search cannot join (e.g. it exists with the other direction)."""
+
+
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+
+def storage_spec(storage: str | None, study_dir: Path) -> str:
+    """What workers and trial processes open: an RDB URL, or a journal file's absolute path."""
+    if storage and "://" in storage:
+        return storage
+    return str(Path(storage or study_dir / "journal.log").resolve())
+
+
+def open_storage(spec: str) -> BaseStorage:
+    if "://" in spec:
+        return RDBStorage(spec)
+    Path(spec).parent.mkdir(parents=True, exist_ok=True)
+    return JournalStorage(JournalFileBackend(spec))
+
+
+def open_study(name: str, spec: str, direction: str, sampler=None, pruner=None) -> optuna.Study:
+    """Create the study, or join it when another worker (or an earlier, killed run) made it."""
+    study = optuna.create_study(study_name=name, storage=open_storage(spec), direction=direction,
+                                sampler=sampler, pruner=pruner, load_if_exists=True)  # fmt: skip
+    if study.direction.name.lower() != direction:
+        existing = study.direction.name.lower()
+        raise StudyError(f"study {name} in {spec} exists with direction {existing}, not {direction}")
+    return study
+
+
+def fail_stale_trials(study: optuna.Study, stale_after: float) -> list[int]:
+    """Mark RUNNING trials whose worker stopped stamping them as FAIL; queue their parameters again.
+
+    Another worker may race for the same stale trial: Optuna refuses the second `tell`, so each
+    stale trial is retried once."""
+    failed = []
+    now = time.time()
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if now - trial.user_attrs.get("heartbeat", trial.datetime_start.timestamp()) < stale_after:
+            continue
+        try:
+            study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=False)
+        except (RuntimeError, ValueError):
+            continue  # another worker got there first
+        study.set_user_attr(f"stale/{trial.number}", True)
+        study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number})
+        failed.append(trial.number)
+    return failed
+
+
+def stale_numbers(study: optuna.Study) -> set[int]:
+    return {int(key.split("/")[1]) for key in study.user_attrs if key.startswith("stale/")}
+
+
+def budget_used(study: optuna.Study) -> int:
+    """Trials that count against `n_trials`: finished ones (a stale one's retry stands in for it)
+    and running ones, so that workers stop together once the study is done."""
+    stale = stale_numbers(study)
+    trials = study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING))
+    return sum(trial.number not in stale for trial in trials)
+
+
+class Heartbeat:
+    """Stamps a running trial every `interval` seconds from a thread, while the block runs."""
+
+    def __init__(self, study: optuna.Study, trial: optuna.Trial, interval: float) -> None:
+        self.study, self.trial, self.interval = study, trial, interval
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.beat, daemon=True)
+
+    def beat(self) -> None:
+        while True:
+            self.trial.set_user_attr("heartbeat", time.time())
+            if self.stop.wait(self.interval):
+                return
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def trial_table(study: optuna.Study) -> list[dict]:
+    """Every trial as one plain row: what `select`, campaign tables and reports read."""
+    stale = stale_numbers(study)
+    return [
+        {
+            "number": t.number,
+            "state": "stale" if t.number in stale else t.state.name.lower(),
+            "value": t.value,
+            "last_intermediate": t.intermediate_values[max(t.intermediate_values)]
+            if t.intermediate_values
+            else None,
+            "steps_reported": len(t.intermediate_values),
+            "params": t.params,
+            "run_dir": t.user_attrs.get("run_dir"),
+            "seconds": t.user_attrs.get("seconds", {}),
+            "error": t.user_attrs.get("error"),
+            "retry_of": t.user_attrs.get("retry_of"),
+        }
+        for t in study.get_trials(deepcopy=False)
+    ]
+
+
+def best_trial(study: optuna.Study) -> dict | None:
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if not complete:
+        return None
+    best = study.best_trial
+    return {"number": best.number, "value": best.value, "params": best.params,
+            "run_dir": best.user_attrs.get("run_dir")}  # fmt: skip
