@@ -4,7 +4,8 @@ A run is a folder that Hydra ran an app in (it holds `.hydra/`) or that holds a 
 Every app started through `hydra_app` writes `results.json` there, so any kind of run (compose,
 train, evaluate, search trials) can be ranked by a key of it. What is not a run of its own:
 - a folder without `.hydra/` inside a run: compose's bundle keeps a copy of the run's results.json;
-- a `select` run and everything under it: its exported bundle is a copy of another run's.
+- a `select` run and everything under it: its exported bundle is a copy of another run's;
+- a `search` worker's own run folder (its results.json sums up its trials); the trials are runs.
 
 A run counts as failed, listed but never ranked, when its results.json carries an `error` key, is
 not valid JSON, or is missing from a Hydra run folder (the app stopped early or is still running).
@@ -159,7 +160,8 @@ def find_runs(patterns: str | list[str]) -> list[Run]:
         candidates |= {p.parent for p in path.rglob(".hydra") if p.is_dir()}
         if (path / ".hydra").is_dir():
             candidates.add(path)
-    selects = {folder for folder in candidates if task_name(folder) == "select"}
+    tasks = {folder: task_name(folder) for folder in candidates}
+    selects = {folder for folder, task in tasks.items() if task == "select"}
 
     def inside(folder: Path, others) -> bool:
         return any(other != folder and folder.is_relative_to(other) for other in others)
@@ -167,7 +169,7 @@ def find_runs(patterns: str | list[str]) -> list[Run]:
     kept = [
         folder
         for folder in candidates
-        if folder not in selects
+        if tasks[folder] not in ("select", "search")
         and not inside(folder, selects)
         and ((folder / ".hydra").is_dir() or not inside(folder, candidates))
     ]
