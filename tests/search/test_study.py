@@ -1,0 +1,59 @@
+"""The shared study on a real journal file: two workers' trials, a lost worker's trial retried."""
+
+import time
+
+import pytest
+from optuna.trial import TrialState
+
+from deepchorale.search.study import (
+    Heartbeat,
+    StudyError,
+    budget_used,
+    fail_stale_trials,
+    open_study,
+    storage_spec,
+    trial_table,
+)
+
+
+def test_two_workers_share_one_journal_study(tmp_path):
+    spec = storage_spec(None, tmp_path)
+    assert spec == str(tmp_path / "journal.log")
+    first, second = (open_study("s", spec, "maximize") for _ in range(2))
+    a, b = first.ask(), second.ask()
+    assert a.number != b.number
+    first.tell(a, 1.0)
+    second.tell(b, 2.0)
+    assert open_study("s", spec, "maximize").best_value == 2.0
+
+
+def test_a_study_with_the_other_direction_is_refused(tmp_path):
+    spec = storage_spec(None, tmp_path)
+    open_study("s", spec, "minimize")
+    with pytest.raises(StudyError, match="exists with direction minimize"):
+        open_study("s", spec, "maximize")
+
+
+def test_a_trial_whose_worker_stopped_stamping_is_failed_and_retried(tmp_path):
+    spec = storage_spec(None, tmp_path)
+    study = open_study("s", spec, "minimize")
+    done = study.ask()
+    done.suggest_float("x", 0, 1)
+    study.tell(done, 0.5)
+    lost = study.ask()
+    x = lost.suggest_float("x", 0, 1)
+    with Heartbeat(study, lost, interval=0.05):
+        time.sleep(0.2)
+        assert fail_stale_trials(open_study("s", spec, "minimize"), stale_after=5.0) == []  # still beating
+    time.sleep(0.3)  # the worker is gone: no stamp for longer than stale_after
+    resumed = open_study("s", spec, "minimize")
+    assert fail_stale_trials(resumed, stale_after=0.2) == [lost.number]
+    assert resumed.trials[lost.number].state == TrialState.FAIL
+    assert budget_used(resumed) == 1  # the lost trial does not count; its retry will
+    retry = resumed.ask()
+    assert retry.suggest_float("x", 0, 1) == x and retry.user_attrs["retry_of"] == lost.number
+    resumed.tell(retry, 0.25)
+    rows = {row["number"]: row for row in trial_table(resumed)}
+    assert rows[done.number]["state"] == "complete" and rows[done.number]["value"] == 0.5
+    assert rows[lost.number]["state"] == "stale"
+    assert rows[retry.number]["retry_of"] == lost.number and budget_used(resumed) == 2
