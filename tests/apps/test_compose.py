@@ -160,3 +160,22 @@ def test_compose_results_name_the_models_used(tiny_weights, tmp_path):
     results = json.loads((tmp_path / "results.json").read_text())
     assert set(results["models"]) == {"coconet"} and len(results["models"]["coconet"]["sha256"]) == 64
     assert results["seed"] == 0 and np.isclose(results["duration_seconds"], 60.0)
+
+
+def test_a_multirun_survives_a_failing_job_and_names_it(tiny_weights, tmp_path):
+    sweep = tmp_path / "sweep"
+    run = run_compose("melody=ode_to_joy,does_not_exist.mid,twinkle_twinkle", "duration.target_seconds=20",
+                      f"hydra.sweep.dir={sweep}", "-m", weights=tiny_weights, cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 2
+    last = run.stderr.strip().splitlines()[-1]
+    assert last == "deepchorale compose: error: 1 job(s) failed: 1 (melody=does_not_exist.mid)"
+    assert "Traceback" not in run.stderr
+    for job, melody in ((0, "ode_to_joy"), (2, "twinkle_twinkle")):
+        results = json.loads((sweep / str(job) / "results.json").read_text())
+        assert results["melody"] == melody and (sweep / str(job) / "j-s-bot-deepchorale-baroque").is_dir()
+    failed = json.loads((sweep / "1" / "results.json").read_text())
+    assert failed == {
+        "error": "melody file does_not_exist.mid not found",
+        "job": "1 (melody=does_not_exist.mid)",
+    }
+    assert not [p for p in (sweep / "1").iterdir() if p.is_dir() and p.name != ".hydra"]  # no bundle
