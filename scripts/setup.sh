@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # FluidSynth and a General MIDI soundfont render audio (W&B samples, compose's WAV/FLAC);
-# Slurm and munge run the single-node test cluster (slurm/start_local_cluster.sh).
-DEBIAN_PACKAGES=(fluidsynth libfluidsynth3 timgm6mb-soundfont slurmctld slurmd slurm-client munge)
+# Slurm and munge run the single-node test cluster (slurm/start_local_cluster.sh); headless
+# Chromium opens select's report.html in its test.
+DEBIAN_PACKAGES=(fluidsynth libfluidsynth3 timgm6mb-soundfont slurmctld slurmd slurm-client munge chromium)
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
