@@ -1,8 +1,15 @@
-"""`deepchorale <app> [hydra overrides]`: one command, one Hydra app per subcommand."""
+"""`deepchorale <app> [hydra overrides]`: one command, one Hydra app per subcommand.
+
+Hydra's shell completion goes through here too. The script that `deepchorale <app> -sc
+install=bash` prints registers the command `deepchorale` and, on every <Tab>, runs `deepchorale -sc
+query=bash` with the whole line in COMP_LINE: the app name is completed here, the rest by that
+app's Hydra, which is shown the line without the app word.
+"""
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 APPS = {
@@ -17,10 +24,58 @@ APPS = {
 USAGE = "usage: deepchorale <app> [hydra overrides] [-m]\n\napps:\n" + "\n".join(
     f"  {name:<10}{summary}" for name, (_, summary) in APPS.items()
 )
+COMPLETION_FLAGS = ("-sc", "--shell-completion")
+
+
+def run_app(app: str, arguments: list[str]) -> None:
+    sys.argv = [f"deepchorale {app}", *arguments]
+    importlib.import_module(APPS[app][0]).main()
+
+
+def run_hydra_completion(app: str, request: list[str]) -> None:
+    """Hydra's completion for `app` from its primary config (conf/<app>.yaml), without importing the
+    app (torch, Lightning: seconds per <Tab>). Hydra names the completed command after argv[0]."""
+    import hydra
+
+    from deepchorale.apps.runner import CONFIG_PATH
+
+    sys.argv = ["deepchorale", *request]
+    hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name=app)(lambda cfg: None)()
+
+
+def shell_completion(argv: list[str]) -> None:
+    flag = next(i for i, argument in enumerate(argv) if argument in COMPLETION_FLAGS)
+    request = argv[flag : flag + 2]  # e.g. ["-sc", "install=bash"]
+    if not any(argument.startswith("query=") for argument in request):  # install= / uninstall=
+        run_hydra_completion(argv[0] if argv[0] in APPS else next(iter(APPS)), request)
+        return
+    line = os.environ.get("COMP_LINE")
+    if line is None:
+        print("deepchorale: error: a completion query needs COMP_LINE, which the shell sets", file=sys.stderr)
+        sys.exit(2)
+    words = line.split()
+    if len(words) == 1 or (len(words) == 2 and not line[-1].isspace()):  # still typing the app name
+        typed = words[1] if len(words) == 2 else ""
+        names = [name for name in APPS if name.startswith(typed)]
+        print(("\n" if request[-1] == "query=fish" else " ").join(names))
+        return
+    if words[1] not in APPS:
+        return  # nothing to offer after an unknown app
+    command, app = line.split(maxsplit=1)[0], words[1]
+    rest = line.split(app, 1)[1]
+    os.environ["COMP_LINE"] = f"{command}{rest}"
+    if "COMP_POINT" in os.environ:
+        os.environ["COMP_POINT"] = str(
+            max(0, int(os.environ["COMP_POINT"]) - len(line) + len(command + rest))
+        )
+    run_hydra_completion(app, request)
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    if any(argument in COMPLETION_FLAGS for argument in argv):
+        shell_completion(argv)
+        return
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE)
         sys.exit(0 if argv else 2)
@@ -28,8 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     if app not in APPS:
         print(f"deepchorale: error: unknown app {app!r}; choose from {', '.join(APPS)}", file=sys.stderr)
         sys.exit(2)
-    sys.argv = [f"deepchorale {app}", *overrides]
-    importlib.import_module(APPS[app][0]).main()
+    run_app(app, overrides)
 
 
 if __name__ == "__main__":
