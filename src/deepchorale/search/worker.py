@@ -125,8 +125,9 @@ def run_worker(search: Search, make_sampler: Callable[[int], optuna.samplers.Bas
     # Seeded apart per worker, and per trials already in the study, so that neither parallel workers
     # nor a resumed search draw the points an earlier start drew.
     study.sampler = make_sampler(seed + 1000 * worker + len(study.get_trials(deepcopy=False)))
-    for params in search.enqueue:
-        study.enqueue_trial(params, skip_if_exists=True)
+    if worker == 0:  # one worker queues the first points, or parallel starts would queue them twice
+        for params in search.enqueue:
+            study.enqueue_trial(params, skip_if_exists=True)
     rows = []
     while True:
         for number in fail_stale_trials(study, stale_after=3 * search.heartbeat_seconds):
