@@ -4,9 +4,12 @@ browser: tests/apps/test_select.py opens a real selection's report in headless C
 import re
 import xml.etree.ElementTree as ElementTree
 
+import pytest
+
 from deepchorale.evaluation.reference import REFERENCE_PATH
 from deepchorale.selection.leaderboard import Run, guard_rails, rank
-from deepchorale.selection.report import ASSETS, write_report
+from deepchorale.selection.report import ASSETS, judge_band, write_report
+from tests.conftest import REPO
 
 
 def test_a_report_without_tracks_is_static_and_plots_only_what_was_measured(tmp_path):
@@ -32,14 +35,19 @@ def test_a_report_without_tracks_is_static_and_plots_only_what_was_measured(tmp_
     assert not list((tmp_path / "out").glob(".*partial"))
 
 
-def test_rails_get_plots_over_bachs_band(tmp_path):
+def test_rails_and_the_judge_score_get_plots_over_bachs_band(tmp_path):
     rails = guard_rails(["parallel_fifths", "parallel_octaves"], (10, 90), REFERENCE_PATH)
     metrics = {"parallel_fifths": 0.02, "parallel_octaves": 0.0}
     entries = rank(
         [Run(tmp_path / "a", {"judge_score": 40.0, "metrics": metrics})], "judge_score", "max", rails
     )
-    write_report(entries, "judge_score", "max", rails, tmp_path / "out", tracks=10)
+    band = judge_band(REPO / "evaluation" / "judge" / "report.json")
+    assert band.low == pytest.approx(75.29, abs=0.01) and band.high == pytest.approx(99.82, abs=0.01)
+    page = write_report(entries, "judge_score", "max", rails, tmp_path / "out", 10, band).read_text()
+    assert "parallel_fifths in [0, 0.0101] (Bach p10–p90)" in page
     plots = sorted(p.name for p in (tmp_path / "out" / ASSETS).iterdir())
     assert plots == ["plot-0-judge_score.svg", "plot-1-parallel_fifths.svg", "plot-2-parallel_octaves.svg"]
-    # The band is labelled in the picture (matplotlib writes text as glyph paths plus a comment).
+    # Each band is labelled in its picture (matplotlib writes text as glyph paths plus a comment).
     assert "Bach p10–p90" in (tmp_path / "out" / ASSETS / "plot-1-parallel_fifths.svg").read_text()
+    assert "Bach test chorales, 5–95 %" in (tmp_path / "out" / ASSETS / "plot-0-judge_score.svg").read_text()
+    assert judge_band(tmp_path / "no_report.json") is None

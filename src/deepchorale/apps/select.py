@@ -22,7 +22,7 @@ from deepchorale.apps.runner import UserInputError, hydra_app
 from deepchorale.atomic import write_json, write_text
 from deepchorale.selection.bundle import bundle_name, export_bundle
 from deepchorale.selection.leaderboard import SelectionError, find_runs, guard_rails, rank, rows
-from deepchorale.selection.report import write_report
+from deepchorale.selection.report import JUDGE_KEY, judge_band, write_report
 
 
 def show(table_rows: list[dict], key: str, rail_metrics: list[str], columns: list[str]) -> None:
@@ -74,9 +74,14 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
         print(f"bundle: {bundle}")
     else:
         print(f"the winner has no track (no audio bundle in {winner.run.folder}): nothing exported")
-    report = (
-        write_report(entries, key, mode, rails, output_dir, cfg.report.tracks) if cfg.report.enabled else None
-    )
+    report = None
+    if cfg.report.enabled:
+        band = (
+            judge_band(cfg.report.judge_reference)
+            if key == JUDGE_KEY and cfg.report.judge_reference
+            else None
+        )
+        report = write_report(entries, key, mode, rails, output_dir, cfg.report.tracks, band)
     if report:
         print(f"report: {report}")
 

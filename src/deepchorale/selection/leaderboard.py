@@ -51,6 +51,7 @@ class Rail:
     metric: str
     low: float
     high: float
+    label: str = "Bach p10–p90"  # where the band comes from, for plots
 
     def breach(self, value: float) -> str | None:
         """A short note when `value` lies outside the band, else None."""
@@ -193,7 +194,7 @@ def guard_rails(
             )
         values = [v for v in reference[metric]["values"] if v is not None]
         low, high = np.percentile(values, percentiles)
-        rails.append(Rail(metric, float(low), float(high)))
+        rails.append(Rail(metric, float(low), float(high), f"Bach p{percentiles[0]:g}–p{percentiles[1]:g}"))
     return rails
 
 
@@ -228,7 +229,8 @@ def rank(runs: list[Run], key: str, mode: str, rails: list[Rail]) -> list[Entry]
                 entry.breaches.append(breach)
         entries.append(entry)
     if not any(entry.status == "ranked" for entry in entries):
-        available = ", ".join(numeric_keys(succeeded[0].results)[:20])
+        keys = numeric_keys(succeeded[0].results)
+        available = ", ".join(keys[:20]) + (", ..." if len(keys) > 20 else "")
         raise SelectionError(
             f"criterion key {key!r} holds a number in none of the {len(succeeded)} runs' results.json; "
             f"keys there: {available}"

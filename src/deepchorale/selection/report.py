@@ -9,6 +9,7 @@ it, so the folder can be zipped, mailed or served by anything, and opened with n
 from __future__ import annotations
 
 import html
+import json
 import shutil
 from pathlib import Path
 
@@ -18,12 +19,13 @@ from deepchorale.atomic import write_text
 from deepchorale.selection.leaderboard import METRICS_KEY, Entry, Rail, track_folder
 
 ASSETS = "report_files"
+JUDGE_KEY = "judge_score"  # compose's score by the Bach judge
 INSIDE, OUTSIDE, NEUTRAL = "#2e7d32", "#c62828", "#1f3b73"
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1100px; }
 table { border-collapse: collapse; font-size: 0.9em; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.3em 0.6em; text-align: left; }
-td.breaks { color: #c62828; }
+td.breaks { color: #c62828; min-width: 18em; }
 .track { margin: 1.5em 0; }
 .track img { max-width: 100%; display: block; margin-top: 0.5em; }
 .plots img { max-width: 100%; margin: 0.5em 0; display: block; }
@@ -41,9 +43,9 @@ def plot_figure(entries: list[Entry], values: list[float | None], title: str, ba
     axes = figure.subplots()
     positions = list(range(len(entries)))[::-1]
     if band is not None and band.high > band.low:
-        axes.axvspan(band.low, band.high, color=INSIDE, alpha=0.15, label="Bach p10–p90")
+        axes.axvspan(band.low, band.high, color=INSIDE, alpha=0.15, label=band.label)
     elif band is not None:  # a band of one value (Bach's p10 and p90 parallel octaves are both 0)
-        axes.axvline(band.low, color=INSIDE, alpha=0.4, linewidth=4, label="Bach p10–p90")
+        axes.axvline(band.low, color=INSIDE, alpha=0.4, linewidth=4, label=band.label)
     for y, value in zip(positions, values):
         if value is None:
             continue
@@ -58,10 +60,12 @@ def plot_figure(entries: list[Entry], values: list[float | None], title: str, ba
     figure.savefig(path, format="svg", metadata={"Date": None})  # no date: the same runs, the same file
 
 
-def plots(ranked: list[Entry], key: str, rails: list[Rail], folder: Path) -> list[str]:
+def plots(
+    ranked: list[Entry], key: str, rails: list[Rail], criterion_band: Rail | None, folder: Path
+) -> list[str]:
     """The criterion's plot, then one per guard-rail metric; returns their names in `folder`."""
     rail_of_key = next((rail for rail in rails if key == f"{METRICS_KEY}.{rail.metric}"), None)
-    figures = [(key, [e.score for e in ranked], f"{key} (criterion)", rail_of_key)]
+    figures = [(key, [e.score for e in ranked], f"{key} (criterion)", criterion_band or rail_of_key)]
     figures += [
         (rail.metric, [e.rail_values.get(rail.metric) for e in ranked], rail.metric, rail) for rail in rails
     ]
@@ -114,11 +118,28 @@ def leaderboard_table(entries: list[Entry], key: str, rails: list[Rail]) -> str:
     return "\n".join([*lines, "</table>"])
 
 
+def judge_band(judge_report: str | Path) -> Rail | None:
+    """Real Bach's judge scores (the judge's report on the Bach test chorales: 5 % and 95 %
+    quantiles), to plot compose's judge_score against; None when there is no such report."""
+    path = Path(judge_report)
+    if not path.is_file():
+        return None
+    quantiles = json.loads(path.read_text())["bach_test_judge_score"]["quantiles"]
+    return Rail(JUDGE_KEY, quantiles["0.05"], quantiles["0.95"], "Bach test chorales, 5–95 %")
+
+
 def write_report(
-    entries: list[Entry], key: str, mode: str, rails: list[Rail], output_dir: Path, tracks: int
+    entries: list[Entry],
+    key: str,
+    mode: str,
+    rails: list[Rail],
+    output_dir: Path,
+    tracks: int,
+    criterion_band: Rail | None = None,
 ) -> Path:
     """Write `report.html` and its `report_files/` into `output_dir`; the best `tracks` ranked runs
-    with audio get a player and their piano roll."""
+    with audio get a player and their piano roll. `criterion_band` is a band of real Bach for the
+    criterion where it is no guard-rail metric (`judge_band` for the judge score)."""
     ranked = [entry for entry in entries if entry.status == "ranked"]
     assets = output_dir / ASSETS
     staging = output_dir / f".{ASSETS}.partial"
@@ -139,19 +160,19 @@ def write_report(
                 f'<div class="track"><h3>{heading}</h3>{breaks}'
                 f'<audio controls preload="metadata" src="{ASSETS}/{audio}"></audio>{image}</div>'
             )
-        figures = plots(ranked, key, rails, staging)
+        figures = plots(ranked, key, rails, criterion_band, staging)
         shutil.rmtree(assets, ignore_errors=True)
         staging.rename(assets)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    rails_text = ", ".join(f"{rail.metric} in [{rail.low:.3g}, {rail.high:.3g}]" for rail in rails) or "none"
+    rails_text = "; ".join(f"{r.metric} in [{r.low:.3g}, {r.high:.3g}] ({r.label})" for r in rails) or "none"
     plot_tags = "".join(f'<img src="{ASSETS}/{name}" alt="{html.escape(name)}">' for name in figures)
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>deepchorale selection</title><style>{STYLE}</style></head>
 <body>
 <h1>deepchorale selection</h1>
 <p>{len(ranked)} ranked of {len(entries)} runs by <b>{html.escape(key)}</b> ({mode}imised).
-Guard-rails (Bach's p10–p90): {html.escape(rails_text)};
+Guard-rails: {html.escape(rails_text)};
 runs that break one rank after those that break none.</p>
 <h2>Leaderboard</h2>
 {leaderboard_table(entries, key, rails)}
