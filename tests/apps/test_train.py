@@ -13,8 +13,11 @@ import lightning.pytorch as pl
 import pytest
 import torch
 from hydra import compose, initialize_config_module
+from lightning.pytorch.demos.boring_classes import BoringModel
+from omegaconf import OmegaConf
 
 import deepchorale.resolvers  # noqa: F401  (the configs use ${best_precision:})
+from deepchorale.apps.train import resume_checkpoint
 from deepchorale.models.weights import load_model
 from deepchorale.tracking import offline_history
 from tests.conftest import CACHE_DIR, REPO
@@ -153,3 +156,48 @@ def test_shipped_style_weights_can_be_tested_alone(tmp_path):
         missing.stderr.strip().splitlines()[-1]
         == "deepchorale train: error: weights file absent.pt not found"
     )
+
+
+class StopAfterSignalCheckpoint(pl.Callback):
+    """Saves the checkpoint Lightning's Slurm signal handler saves (`hpc_ckpt_<n>.ckpt` in the root
+    dir) at `step`, then ends the job as Slurm does after the signal: abruptly."""
+
+    def __init__(self, step: int):
+        self.step = step
+
+    def on_train_batch_end(self, trainer, *args):
+        if trainer.global_step == self.step:
+            trainer.save_checkpoint(trainer._checkpoint_connector.hpc_save_path(trainer.default_root_dir))
+            raise SystemExit("preempted")
+
+
+class FirstStep(pl.Callback):
+    def on_train_start(self, trainer, *args):
+        self.step = trainer.global_step
+
+
+def boring_trainer(run_dir: Path, max_epochs: int, *callbacks: pl.Callback) -> pl.Trainer:
+    last = pl.callbacks.ModelCheckpoint(dirpath=run_dir / "checkpoints", save_last=True, save_top_k=0)
+    return pl.Trainer(default_root_dir=run_dir, max_epochs=max_epochs, limit_train_batches=3,
+                      limit_val_batches=0, callbacks=[last, *callbacks], logger=False,
+                      enable_progress_bar=False, enable_model_summary=False)  # fmt: skip
+
+
+def test_a_requeued_job_resumes_from_the_newer_of_signal_and_last_checkpoints(tmp_path, monkeypatch):
+    run_dir, cfg = tmp_path / "run", OmegaConf.create({"ckpt_path": None})
+    boring_trainer(run_dir, 2).fit(BoringModel())  # two epochs: last.ckpt at step 6
+    assert resume_checkpoint(cfg, run_dir) is None  # not a requeue: a fresh start
+    monkeypatch.setenv("SLURM_RESTART_COUNT", "1")
+    assert resume_checkpoint(cfg, run_dir) == str(run_dir / "checkpoints" / "last.ckpt")
+
+    with pytest.raises(SystemExit):  # pre-empted at step 8, mid-epoch, after the signal's checkpoint
+        boring_trainer(run_dir, 3, StopAfterSignalCheckpoint(8)).fit(BoringModel(), ckpt_path="last")
+    chosen = resume_checkpoint(cfg, run_dir)
+    assert chosen == str(run_dir / "hpc_ckpt_1.ckpt")
+    first = FirstStep()
+    boring_trainer(run_dir, 3, first).fit(BoringModel(), ckpt_path=chosen)
+    assert first.step == 8  # only the steps after the signal would be lost
+
+    # The requeued run has since ended an epoch: its last.ckpt (step 9) is now the newer one.
+    assert resume_checkpoint(cfg, run_dir) == str(run_dir / "checkpoints" / "last.ckpt")
+    assert torch.load(resume_checkpoint(cfg, run_dir), weights_only=False)["global_step"] == 9

@@ -4,7 +4,8 @@ Fits (from scratch, or from a `weights` file), tests the best checkpoint, export
 `weights.pt` (safe to load, see `models/weights.py`) and returns the optimised metric (its best
 value, which is what sweeps compare). `train=false weights=<file>` only tests, e.g. shipped
 weights on another split (`data=jsb`). `ckpt_path=last` with the same `hydra.run.dir` resumes a
-killed run from its last epoch, continuing its W&B run too; a requeued Slurm job does so by itself.
+killed run from its last epoch, continuing its W&B run too; a requeued Slurm job does so by itself,
+from the checkpoint Lightning saved on the pre-emption signal when that is newer.
 """
 
 from __future__ import annotations
@@ -41,11 +42,16 @@ def scalar_metrics(metrics: dict) -> dict[str, float]:
 
 
 def resume_checkpoint(cfg: DictConfig, output_dir: Path) -> str | None:
-    """`ckpt_path` as given; on a Slurm job's requeue (preemption, timeout) its own last checkpoint."""
+    """`ckpt_path` as given; on a Slurm job's requeue (preemption, timeout) the newer of its last
+    epoch's checkpoint and the one Lightning saved on the pre-emption signal (`hpc_ckpt_<n>.ckpt` in
+    the run dir), so a requeue loses at most the steps since the signal."""
     if cfg.ckpt_path:
         return cfg.ckpt_path
-    requeued = int(os.environ.get("SLURM_RESTART_COUNT", "0")) > 0
-    return "last" if requeued and (output_dir / "checkpoints" / "last.ckpt").is_file() else None
+    if int(os.environ.get("SLURM_RESTART_COUNT", "0")) == 0:
+        return None
+    candidates = [output_dir / "checkpoints" / "last.ckpt", *output_dir.glob("hpc_ckpt_*.ckpt")]
+    saved = [path for path in candidates if path.is_file()]
+    return str(max(saved, key=lambda path: path.stat().st_mtime_ns)) if saved else None
 
 
 def resume_logger_config(cfg: DictConfig, output_dir: Path) -> DictConfig | None:
