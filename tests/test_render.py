@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import soundfile
@@ -77,3 +81,15 @@ def test_musicxml_score_keeps_every_note(by_id, tmp_path):
     lead = chorale.bar_steps - chorale.pickup
     assert np.array_equal(back.pitches[:, lead:], chorale.pitches)
     assert np.array_equal(back.fermatas[lead:], chorale.fermatas)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this OS")
+def test_workers_count_the_cpus_this_process_may_use_not_the_nodes():
+    # What Slurm (or taskset) does to a job: pin it to some of the node's CPUs.
+    code = (
+        "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+        "from deepchorale.data.corpus import usable_cpus; print(usable_cpus(), os.cpu_count())"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["1", str(os.cpu_count())]

@@ -9,7 +9,6 @@ Every writer goes through `atomic_path`: a failed render leaves no partial file.
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from scipy.signal import fftconvolve, lfilter, resample_poly
 from deepchorale.atomic import atomic_path
 from deepchorale.data.chorale import PITCH_CLASS_NAMES, REST, VOICES, Chorale
 from deepchorale.data.convert import to_midi
+from deepchorale.data.corpus import usable_cpus
 
 DEBIAN_SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
 VOICE_COLOURS = ("#c0392b", "#2980b9", "#27ae60", "#8e44ad")
@@ -51,7 +51,7 @@ def synthesize(midi: pretty_midi.PrettyMIDI, sample_rate: int = 22050, soundfont
     def render(instrument: pretty_midi.Instrument) -> np.ndarray:
         return instrument.fluidsynth(fs=sample_rate, synthesizer=str(soundfont))
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+    with ThreadPoolExecutor(max_workers=usable_cpus()) as pool:
         waveforms = list(pool.map(render, midi.instruments))
     audio = np.zeros(max((len(w) for w in waveforms), default=0))
     for waveform in waveforms:

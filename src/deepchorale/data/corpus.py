@@ -132,9 +132,16 @@ def _parse_chunk(args):
     return [parse(path, options) for path in paths]
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on: under Slurm (or taskset) its allocation, not the whole node."""
+    if hasattr(os, "sched_getaffinity"):  # Linux; macOS and Windows have no affinity call
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def parse_files(parse: Callable, files: list[Path], options, workers: int | None = None) -> list[tuple]:
     """`parse(path, options)` for every file, in `workers` processes, results sorted by their first item."""
-    workers = max(1, workers or os.cpu_count() or 1)
+    workers = max(1, workers or usable_cpus())
     # Interleaved chunks spread the large orchestral scores over the workers.
     chunks = [(parse, files[i :: workers * 4], options) for i in range(workers * 4)]
     if workers == 1:
