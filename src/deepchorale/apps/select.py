@@ -76,13 +76,9 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
         print(f"the winner has no track (no audio bundle in {winner.run.folder}): nothing exported")
     report = None
     if cfg.report.enabled:
-        band = (
-            judge_band(cfg.report.judge_reference)
-            if key == JUDGE_KEY and cfg.report.judge_reference
-            else None
-        )
+        judged = key == JUDGE_KEY and cfg.report.judge_reference
+        band = judge_band(cfg.report.judge_reference) if judged else None
         report = write_report(entries, key, mode, rails, output_dir, cfg.report.tracks, band)
-    if report:
         print(f"report: {report}")
 
     counts = {status: sum(e.status == status for e in entries) for status in ("ranked", "unscored", "failed")}

@@ -2,8 +2,9 @@
 
 It holds the leaderboard, an HTML5 audio player and the piano roll of each of the best ranked
 tracks, and one plot per measured figure (the criterion and every guard-rail metric): each ranked
-run's value over the band of real Bach. Everything it shows is copied into `report_files/` beside
-it, so the folder can be zipped, mailed or served by anything, and opened with no server at all.
+run's value (the best PLOTTED_RUNS) over the band of real Bach. Everything it shows is copied into
+`report_files/` beside it, so the folder can be zipped, mailed or served by anything, and opened
+with no server at all.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from deepchorale.selection.leaderboard import METRICS_KEY, Entry, Rail, track_fo
 
 ASSETS = "report_files"
 JUDGE_KEY = "judge_score"  # compose's score by the Bach judge
+PLOTTED_RUNS = 50  # the best ranked runs in each plot: a search's hundreds of trials would not read
 INSIDE, OUTSIDE, NEUTRAL = "#2e7d32", "#c62828", "#1f3b73"
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1100px; }
@@ -160,7 +162,7 @@ def write_report(
                 f'<div class="track"><h3>{heading}</h3>{breaks}'
                 f'<audio controls preload="metadata" src="{ASSETS}/{audio}"></audio>{image}</div>'
             )
-        figures = plots(ranked, key, rails, criterion_band, staging)
+        figures = plots(ranked[:PLOTTED_RUNS], key, rails, criterion_band, staging)
         shutil.rmtree(assets, ignore_errors=True)
         staging.rename(assets)
     finally:
