@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import hydra
 import numpy as np
@@ -24,6 +25,7 @@ from deepchorale.compose.ornaments import OrnamentSettings
 from deepchorale.compose.pipeline import HarmonySettings, compose
 from deepchorale.data.convert import to_midi
 from deepchorale.models.weights import load_model, save_weights
+from tests.compose.test_melody import deepcomposer_samples
 
 QUICK = ["harmonize.steps=4", "embellish.iterations=5"]
 
@@ -179,3 +181,18 @@ def test_a_multirun_survives_a_failing_job_and_names_it(tiny_weights, tmp_path):
         "job": "1 (melody=does_not_exist.mid)",
     }
     assert not [p for p in (sweep / "1").iterdir() if p.is_dir() and p.name != ".hydra"]  # no bundle
+
+
+def test_all_six_deepcomposer_sample_melodies_compose_a_60_s_track(tiny_weights, tmp_path):
+    # Twinkle Twinkle, Ode to Joy and New World are built in; the others are MIDI files with the
+    # compass of DeepComposer's samples (We Wish You spans MIDI 42-69; the pop song has four tracks).
+    samples = ["twinkle_twinkle", "ode_to_joy", "new_world", *deepcomposer_samples(tmp_path).values()]
+    sweep = tmp_path / "sweep"
+    quicker = ["render.sample_rate=16000", "judge=null"]  # the melodies are the point here, not the audio
+    run = run_compose(f"melody={','.join(samples)}", *quicker, f"hydra.sweep.dir={sweep}", "-m",
+                      weights=tiny_weights, cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    for job, melody in enumerate(samples):
+        results = json.loads((sweep / str(job) / "results.json").read_text())
+        assert results["melody"] == Path(melody).stem
+        assert 58 <= results["duration_seconds"] <= 62 and results["soprano_matches_tune"]

@@ -101,3 +101,106 @@ def test_a_tune_no_octave_makes_singable_is_refused(tmp_path):
     melody = load_melody(str(write_midi(tmp_path / "wide.mid", [(0, False, wide)])))
     with pytest.raises(MelodyError, match="no notes in a singable range"):
         place_in_soprano_range(melody)
+
+
+def line(spelled: str, transpose: int = 0) -> list[tuple[int, float, float]]:
+    """'67:1 69:0.5 ...' (MIDI pitch:beats) -> (pitch, start, end) notes, one after another."""
+    notes, beat = [], 0.0
+    for token in spelled.split():
+        pitch, beats = token.split(":")
+        notes.append((int(pitch) + transpose, beat, beat + float(beats)))
+        beat += float(beats)
+    return notes
+
+
+# Traditional tunes (public domain), written out here with the compass of DeepComposer's samples.
+WE_WISH_YOU = (  # 3/4, in E major with a coda down to F#2: MIDI 42-69, as DeepComposer's sample
+    "62:1 67:1 67:.5 69:.5 67:.5 66:.5 64:1 64:1 64:1 69:1 69:.5 71:.5 69:.5 67:.5 66:1 62:1 62:1 "
+    "71:1 71:.5 72:.5 71:.5 69:.5 67:1 64:1 62:.5 62:.5 64:1 69:1 66:1 67:2"
+)
+WE_WISH_YOU_CODA = "59:1 56:1 52:1 47:1 44:1 42:1 47:1 52:2"
+DECK_THE_HALLS = (  # 4/4, in F, two octaves below where it is sung: MIDI 40-53
+    "72:1.5 70:.5 69:1 67:1 65:1 67:1 69:1 65:1 67:.5 69:.5 70:.5 67:.5 69:1.5 67:.5 65:1 64:1 65:2 "
+    "67:1.5 69:.5 70:1 67:1 69:1.5 70:.5 72:1 67:1 69:.5 71:.5 72:1 74:.5 76:.5 77:1 76:1 74:1 72:2"
+)
+POP_LEAD = "76:1 78:.5 80:.5 81:1 80:1 78:1 76:.5 73:.5 76:2 81:1 83:.5 85:.5 88:1 85:1 83:2 81:2"  # invented
+
+
+def write_tracks(path, tracks, qpm=120.0, meter=(4, 4)):
+    """tracks: (name, program, is_drum, notes in beats) -> a MIDI file, as a DAW would export it."""
+    midi = pretty_midi.PrettyMIDI(initial_tempo=qpm)
+    midi.time_signature_changes = [pretty_midi.TimeSignature(*meter, 0.0)]
+    beat = 60.0 / qpm
+    for name, program, is_drum, notes in tracks:
+        instrument = pretty_midi.Instrument(program, is_drum=is_drum, name=name)
+        instrument.notes = [pretty_midi.Note(90, p, s * beat, e * beat) for p, s, e in notes]
+        midi.instruments.append(instrument)
+    midi.write(str(path))
+    return path
+
+
+def deepcomposer_samples(folder) -> dict[str, str]:
+    """MIDI files with the compass and layout of DeepComposer's non-built-in sample melodies."""
+    tune = line(WE_WISH_YOU, -3)
+    wish = tune + [(p, s + tune[-1][2], e + tune[-1][2]) for p, s, e in line(WE_WISH_YOU_CODA)]
+    bars = 16  # the pop song: a lead over bass, chords and drums, the lead above the soprano's range
+    bass = [(p, 4 * b, 4 * b + 4) for b, p in enumerate([45, 40, 42, 38] * (bars // 4))]
+    chords = [(p, 4 * b, 4 * b + 4) for b in range(bars) for p in (69, 73, 76)]
+    drums = [(36 if i % 2 == 0 else 38, i, i + 0.25) for i in range(4 * bars)]
+    pop = [
+        ("Bass", 33, False, bass),
+        ("Lead", 80, False, line(POP_LEAD) + [(p, s + 16, e + 16) for p, s, e in line(POP_LEAD)]),
+        ("Chords", 89, False, chords),
+        ("Drums", 0, True, drums),
+    ]
+    return {
+        "we_wish_you": str(
+            write_tracks(folder / "we_wish_you.mid", [("Piano", 0, False, wish)], meter=(3, 4))
+        ),
+        "deck_the_halls": str(
+            write_tracks(folder / "deck_the_halls.mid", [("", 0, False, line(DECK_THE_HALLS, -24))])
+        ),
+        "pop_song": str(write_tracks(folder / "pop_song.mid", pop, qpm=110)),
+    }
+
+
+def compass(melody) -> tuple[int, int]:
+    sounding = melody.pitches[melody.pitches != REST]
+    return int(sounding.min()), int(sounding.max())
+
+
+@pytest.mark.parametrize(
+    ("sample", "read", "placed"),
+    [
+        ("we_wish_you", (42, 69), (54, 81)),
+        ("deck_the_halls", (40, 53), (64, 77)),
+        ("pop_song", (73, 88), (61, 76)),
+    ],
+)
+def test_deepcomposer_samples_are_moved_by_octaves_into_the_soprano(tmp_path, sample, read, placed):
+    melody = load_melody(deepcomposer_samples(tmp_path)[sample])
+    assert compass(melody) == read  # the pop song yields its lead, not its bass, chords or drums
+    moved = place_in_soprano_range(melody)
+    assert compass(moved) == placed
+    assert (moved.pitches - melody.pitches)[melody.pitches != REST].tolist() == [placed[0] - read[0]] * int(
+        (melody.pitches != REST).sum()
+    )  # one octave shift for the whole tune: its shape is kept
+
+
+@pytest.mark.parametrize(("low", "shift"), [(24, 36), (36, 24), (84, -24), (96, -36)])
+def test_too_low_and_too_high_tunes_land_in_the_soprano_range(tmp_path, low, shift):
+    tune = [(low + p, i, i + 1) for i, p in enumerate([0, 2, 4, 5, 7, 5, 4, 2, 0])]
+    melody = load_melody(str(write_midi(tmp_path / "tune.mid", [(0, False, tune)])))
+    assert compass(place_in_soprano_range(melody)) == (low + shift, low + shift + 7)
+
+
+def test_the_melody_track_is_the_highest_single_line_or_the_one_named_so(tmp_path):
+    tune = [(p, i, i + 1) for i, p in enumerate([67, 69, 71, 72, 71, 69, 67, 67])]
+    pad = [(p, 0, 8) for p in (72, 76, 79)]  # higher than the tune, but chords
+    bass = [(43, 0, 8)]
+    path = write_tracks(
+        tmp_path / "band.mid", [("", 48, False, pad), ("", 33, False, bass), ("", 0, False, tune)]
+    )
+    assert compass(load_melody(str(path))) == (67, 72)
+    named = write_tracks(tmp_path / "named.mid", [("Strings", 48, False, tune), ("Melody", 73, False, bass)])
+    assert compass(load_melody(str(named))) == (43, 43)

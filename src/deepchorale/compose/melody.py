@@ -6,6 +6,7 @@ every bad input ends in one `MelodyError` naming the problem, never a traceback.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,10 +16,16 @@ import pretty_midi
 
 from deepchorale.compose.melodies import BUILTIN_MELODIES
 from deepchorale.data.chorale import REST, STEPS_PER_QUARTER
+from deepchorale.data.convert import ONEHOT_HIGH, ONEHOT_LOW
 from deepchorale.data.key import estimate_key
 from deepchorale.data.musicxml import MusicXMLError, read_musicxml
 
 SOPRANO_RANGE = (60, 81)  # C4-A5, the JSB soprano range (Huang et al. 2017)
+# Where a tune wider than that range may still go: up to Coconet's top pitch, and down to an octave
+# above its lowest, which leaves the three lower voices room.
+SOPRANO_REACH = (ONEHOT_LOW + 12, ONEHOT_HIGH)
+# Track names that say "this is the tune" in MIDI files from DAWs, notation programs and the web.
+MELODY_TRACK_NAMES = re.compile(r"melod|lead|vocal|voice|sopran|tune|theme|singer", re.IGNORECASE)
 NOTE_NAMES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 MIDI_SUFFIXES = {".mid", ".midi"}
 MUSICXML_SUFFIXES = {".xml", ".musicxml", ".mxl"}
@@ -85,6 +92,23 @@ def parse_tune(name: str) -> Melody:
     return melody_from_notes(name, notes, step, meter=tune.meter, pickup=tune.pickup, qpm=tune.qpm)
 
 
+def is_monophonic(notes: list[pretty_midi.Note]) -> bool:
+    """At most one note at a time, bar a few overlaps (legato playing, grace notes)."""
+    ordered = sorted(notes, key=lambda n: n.start)
+    overlaps = sum(b.start < a.end - 0.05 for a, b in itertools.pairwise(ordered))
+    return overlaps <= 0.1 * len(ordered)
+
+
+def melody_track(midi: pretty_midi.PrettyMIDI, voiced: list[int]) -> int:
+    """The track that carries the tune: one named so (melody, lead, vocals...), else the highest of
+    the single-line tracks (chord pads and piano parts sit high but are not the tune), by median pitch
+    so that a few high notes of a bass line do not win."""
+    named = [i for i in voiced if MELODY_TRACK_NAMES.search(midi.instruments[i].name or "")]
+    single_lines = [i for i in voiced if is_monophonic(midi.instruments[i].notes)]
+    candidates = named or single_lines or voiced
+    return max(candidates, key=lambda i: np.median([n.pitch for n in midi.instruments[i].notes]))
+
+
 def read_midi_melody(path: Path, track: int | None = None) -> Melody:
     try:
         midi = pretty_midi.PrettyMIDI(str(path))
@@ -98,8 +122,8 @@ def read_midi_melody(path: Path, track: int | None = None) -> Melody:
         raise MelodyError(f"{path.name}: {'only drums' if drums else 'no notes'}, nothing to harmonise")
     if track is not None and track not in voiced:
         raise MelodyError(f"{path.name}: track {track} has no pitched notes (pitched tracks: {voiced})")
-    # Without a chosen track, the melody is the top voice of all pitched tracks (a skyline).
-    chosen = [midi.instruments[track]] if track is not None else [midi.instruments[i] for i in voiced]
+    # Within the track, overlapping notes keep the highest (a skyline: the tune of a piano part).
+    chosen = [midi.instruments[track if track is not None else melody_track(midi, voiced)]]
 
     def step(seconds: float) -> int:
         return round(midi.time_to_tick(seconds) * STEPS_PER_QUARTER / midi.resolution)
@@ -156,20 +180,18 @@ def load_melody(source: str, track: int | None = None) -> Melody:
 def place_in_soprano_range(
     melody: Melody, low: int = SOPRANO_RANGE[0], high: int = SOPRANO_RANGE[1]
 ) -> Melody:
-    """Shift by octaves so the most notes fall within [low, high]; refuse a tune no shift makes singable."""
+    """Shift by octaves so the most notes fall within [low, high] while every note stays within
+    `SOPRANO_REACH`; refuse a tune that no octave shift keeps within that reach (too wide)."""
     sounding = melody.pitches[melody.pitches != REST]
     if sounding.size == 0:
         raise MelodyError(f"{melody.name}: no notes, nothing to harmonise")
-    shifts = range(-10 * 12, 11 * 12, 12)
-    inside = [np.mean((sounding + s >= low) & (sounding + s <= high)) for s in shifts]
-    best = int(np.argmax(inside))
-    if (
-        inside[best] < 0.9
-        or sounding.min() + shifts[best] < low - 5
-        or sounding.max() + shifts[best] > high + 5
-    ):
+    lowest, highest = int(sounding.min()), int(sounding.max())
+    reach_low, reach_high = SOPRANO_REACH
+    shifts = [s for s in range(-120, 121, 12) if lowest + s >= reach_low and highest + s <= reach_high]
+    if not shifts:
         raise MelodyError(
-            f"{melody.name}: no notes in a singable range (spans MIDI {sounding.min()}-{sounding.max()}, "
-            f"a soprano sings {low}-{high})"
+            f"{melody.name}: no notes in a singable range (spans MIDI {lowest}-{highest}, {highest - lowest} "
+            f"semitones: no octave shift fits it in MIDI {reach_low}-{reach_high}, a soprano line's reach)"
         )
-    return melody.transpose(shifts[best])
+    inside = [np.mean((sounding + s >= low) & (sounding + s <= high)) for s in shifts]
+    return melody.transpose(shifts[int(np.argmax(inside))])  # ties: the lowest, as the tune was written
