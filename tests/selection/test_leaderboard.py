@@ -142,3 +142,13 @@ def test_the_default_bundle_name_is_composes():
     assert bundle_name("Ada  Lovelace!", "Analytical Engines Ltd.", "Baroque/Fugue") == (
         "ada-lovelace-analytical-engines-ltd-baroque-fugue"
     )
+
+
+def test_the_leaderboard_shows_the_overrides_that_set_runs_apart(tmp_path):
+    fixed = ["experiment=coconet_small", "debug=default"]
+    runs = [Run(tmp_path / str(n), {"val/loss": loss}, overrides=[*fixed, f"model.optimizer.lr={lr}"])
+            for n, (loss, lr) in enumerate([(2.0, 0.1), (1.0, 0.01)])]  # fmt: skip
+    entries = rank(runs, "val/loss", "min", rails=[])
+    assert [e.varied for e in entries] == ["model.optimizer.lr=0.01", "model.optimizer.lr=0.1"]
+    alone = rank(runs[:1], "val/loss", "min", rails=[])
+    assert alone[0].varied == " ".join(runs[0].overrides)

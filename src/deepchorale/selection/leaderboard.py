@@ -74,6 +74,7 @@ class Entry:
     breaches: list[str] = field(default_factory=list)
     note: str = ""
     rank: int | None = None
+    varied: str = ""  # the run's overrides that not every run shares: what sets it apart
 
 
 def lookup(results: dict, key: str):
@@ -235,6 +236,10 @@ def rank(runs: list[Run], key: str, mode: str, rails: list[Rail]) -> list[Entry]
             f"criterion key {key!r} holds a number in none of the {len(succeeded)} runs' results.json; "
             f"keys there: {available}"
         )
+    # A search trial repeats a dozen fixed overrides; only the others tell its rows apart.
+    shared = set.intersection(*(set(run.overrides) for run in runs)) if len(runs) > 1 else set()
+    for entry in entries:
+        entry.varied = " ".join(o for o in entry.run.overrides if o not in shared)
     sign = -1.0 if mode == "max" else 1.0
     order = {"ranked": 0, "unscored": 1, "failed": 2}
     entries.sort(
@@ -269,7 +274,7 @@ def rows(entries: list[Entry], key: str, rails: list[Rail], columns: list[str]) 
         row = {
             "rank": entry.rank,
             "run": entry.name,
-            "overrides": " ".join(entry.run.overrides),
+            "overrides": entry.varied,
             "status": entry.status,
             key: entry.score,
         }

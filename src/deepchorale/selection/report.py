@@ -35,7 +35,7 @@ td.breaks { color: #c62828; min-width: 18em; }
 
 
 def label(entry: Entry, width: int = 42) -> str:
-    text = f"#{entry.rank} {' '.join(entry.run.overrides) or entry.name}"
+    text = f"#{entry.rank} {entry.varied or entry.name}"
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -108,7 +108,7 @@ def leaderboard_table(entries: list[Entry], key: str, rails: list[Rail]) -> str:
         cells = [
             number(entry.rank),
             html.escape(entry.name),
-            html.escape(" ".join(entry.run.overrides)),
+            html.escape(entry.varied),
             entry.status,
             number(entry.score),
             *(number(entry.rail_values.get(rail.metric)) for rail in rails),
