@@ -1,4 +1,5 @@
 import os
+import struct
 import subprocess
 import sys
 
@@ -93,3 +94,61 @@ def test_workers_count_the_cpus_this_process_may_use_not_the_nodes():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["1", str(os.cpu_count())]
+
+
+def chunk(kind: bytes, data: bytes) -> bytes:
+    return kind + struct.pack("<I", len(data)) + data + b"\0" * (len(data) % 2)
+
+
+def write_soundfont(path):
+    """The smallest SoundFont 2 file: one preset, one instrument, one 100-sample square wave. Its
+    instrument zone has a modulator with no source, which makes FluidSynth warn "Modulator with
+    source 1 none" as it does for some real soundfonts."""
+
+    def name(text: str) -> bytes:
+        return text.encode().ljust(20, b"\0")
+
+    wave = struct.pack("<100h", *[4000 if i % 20 < 10 else -4000 for i in range(100)]) + b"\0" * 92
+    info = chunk(b"ifil", struct.pack("<HH", 2, 1)) + chunk(b"isng", b"EMU8000\0") + chunk(b"INAM", b"t\0")
+    presets = struct.pack("<20sHHHIII", name("p"), 0, 0, 0, 0, 0, 0) + struct.pack(
+        "<20sHHHIII", name("EOP"), 0, 0, 1, 0, 0, 0
+    )
+    hydra = [
+        chunk(b"phdr", presets),
+        chunk(b"pbag", struct.pack("<4H", 0, 0, 1, 0)),
+        chunk(b"pmod", b"\0" * 10),
+        chunk(b"pgen", struct.pack("<HhHh", 41, 0, 0, 0)),  # generator 41: instrument 0
+        chunk(b"inst", struct.pack("<20sH", name("i"), 0) + struct.pack("<20sH", name("EOI"), 1)),
+        chunk(b"ibag", struct.pack("<4H", 0, 0, 1, 1)),
+        chunk(b"imod", struct.pack("<HHhHH", 0, 48, 100, 0, 0) + b"\0" * 10),  # source 0: none
+        chunk(b"igen", struct.pack("<HhHh", 53, 0, 0, 0)),  # generator 53: sample 0
+        chunk(b"shdr", struct.pack("<20s5IBbHH", name("s"), 0, 100, 10, 90, 22050, 60, 0, 0, 1) + b"\0" * 46),
+    ]
+    lists = [(b"INFO", info), (b"sdta", chunk(b"smpl", wave)), (b"pdta", b"".join(hydra))]
+    path.write_bytes(chunk(b"RIFF", b"sfbk" + b"".join(chunk(b"LIST", kind + body) for kind, body in lists)))
+    return path
+
+
+FOUR_VOICES = """
+import sys, pretty_midi
+midi = pretty_midi.PrettyMIDI()
+for pitch in (72, 67, 64, 48):
+    voice = pretty_midi.Instrument(0)  # the one preset of the soundfont
+    voice.notes = [pretty_midi.Note(80, pitch, 0, 1)]
+    midi.instruments.append(voice)
+"""
+
+
+def test_fluidsynth_warnings_do_not_reach_the_user(tmp_path):
+    soundfont = write_soundfont(tmp_path / "warns.sf2")
+
+    def run(code: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-c", FOUR_VOICES + code, str(soundfont)]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+    blind = run("for voice in midi.instruments: voice.fluidsynth(fs=22050, synthesizer=sys.argv[1])")
+    assert blind.returncode == 0 and blind.stderr.count("Modulator with source 1 none") == 4
+    ours = run(
+        "from deepchorale.render import synthesize; print(abs(synthesize(midi, 22050, sys.argv[1])).max())"
+    )
+    assert ours.returncode == 0 and ours.stderr == "" and ours.stdout.strip() == "1.0"

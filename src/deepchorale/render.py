@@ -9,6 +9,7 @@ Every writer goes through `atomic_path`: a failed render leaves no partial file.
 
 from __future__ import annotations
 
+import functools
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from deepchorale.data.convert import to_midi
 from deepchorale.data.corpus import usable_cpus
 
 DEBIAN_SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
+FLUID_WARN, FLUID_INFO, FLUID_DBG = 2, 3, 4  # FluidSynth's log levels (fluid_log_level)
 VOICE_COLOURS = ("#c0392b", "#2980b9", "#27ae60", "#8e44ad")
 
 
@@ -36,6 +38,17 @@ def default_soundfont() -> Path:
     if DEBIAN_SOUNDFONT.is_file():
         return DEBIAN_SOUNDFONT
     return Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
+
+
+@functools.cache
+def quiet_fluidsynth() -> None:
+    """Drop FluidSynth's warnings and notes, which it prints straight to the C stderr: many soundfonts
+    make it warn "Modulator with source 1 none" once per synthesizer, i.e. per voice per render.
+    Its errors still get through."""
+    import fluidsynth  # here, not at the top: it raises at import when libfluidsynth is missing
+
+    for level in (FLUID_WARN, FLUID_INFO, FLUID_DBG):
+        fluidsynth._fl.fluid_set_log_function(level, None, None)  # no handler: the level is silent
 
 
 def synthesize(midi: pretty_midi.PrettyMIDI, sample_rate: int = 22050, soundfont: str | Path | None = None):
@@ -47,6 +60,7 @@ def synthesize(midi: pretty_midi.PrettyMIDI, sample_rate: int = 22050, soundfont
     soundfont = Path(soundfont) if soundfont else default_soundfont()
     if not soundfont.is_file():
         raise FileNotFoundError(f"soundfont {soundfont} not found")
+    quiet_fluidsynth()
 
     def render(instrument: pretty_midi.Instrument) -> np.ndarray:
         return instrument.fluidsynth(fs=sample_rate, synthesizer=str(soundfont))
