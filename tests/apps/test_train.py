@@ -1,23 +1,27 @@
 """`deepchorale train`: every experiment composes and runs, results/W&B/weights, resume after a kill."""
 
 import json
+import math
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import hydra
 import lightning.pytorch as pl
 import pytest
 import torch
 from hydra import compose, initialize_config_module
+from hydra.experimental.callback import Callback
 from lightning.pytorch.demos.boring_classes import BoringModel
 from omegaconf import OmegaConf
 
 import deepchorale.resolvers  # noqa: F401  (the configs use ${best_precision:})
 from deepchorale.apps.train import resume_checkpoint
+from deepchorale.cli import main as cli
 from deepchorale.models.weights import load_model
 from deepchorale.tracking import offline_history
 from tests.conftest import CACHE_DIR, REPO
@@ -201,3 +205,26 @@ def test_a_requeued_job_resumes_from_the_newer_of_signal_and_last_checkpoints(tm
     # The requeued run has since ended an epoch: its last.ckpt (step 9) is now the newer one.
     assert resume_checkpoint(cfg, run_dir) == str(run_dir / "checkpoints" / "last.ckpt")
     assert torch.load(resume_checkpoint(cfg, run_dir), weights_only=False)["global_step"] == 9
+
+
+class RecordReturns(Callback):
+    """A Hydra callback: what each job returned to the sweeper."""
+
+    returns: ClassVar[list] = []
+
+    def on_job_end(self, config, job_return, **kwargs):
+        RecordReturns.returns.append(job_return.return_value)
+
+
+def test_failed_jobs_return_nan_to_the_sweeper_and_the_sweep_names_them(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", sys.argv)  # the CLI rewrites sys.argv for Hydra: put it back after
+    record = "+hydra.callbacks.record._target_=tests.apps.test_train.RecordReturns"
+    with pytest.raises(SystemExit) as exited:
+        cli(["train", "ckpt_path=a.ckpt,b.ckpt", f"hydra.sweep.dir={tmp_path}", record, "-m"])
+    assert exited.value.code == 2
+    assert len(RecordReturns.returns) == 2 and all(math.isnan(value) for value in RecordReturns.returns)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert (
+        lines[-1] == "deepchorale train: error: 2 job(s) failed: 0 (ckpt_path=a.ckpt); 1 (ckpt_path=b.ckpt)"
+    )
+    assert json.loads((tmp_path / "1" / "results.json").read_text())["error"] == "checkpoint b.ckpt not found"
