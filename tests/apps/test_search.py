@@ -26,7 +26,7 @@ DATA_SEARCH = [
     "search.task=data",
     "search.objective=chorales",
     "search.direction=maximize",
-    "hparams_search/sampler@search.sampler=random",
+    "hparams_search/sampler=random",
     "search.heartbeat_seconds=1",
     "+search.params={data.composer:{type:categorical,choices:[bach,nobody]},"
     "data.dedupe_transpositions:{type:categorical,choices:[true,false]}}",
@@ -88,9 +88,11 @@ def test_a_killed_search_resumes_and_a_crashing_trial_is_only_failed(tmp_path):
     assert trials[3].params == trials[2].params and len(trials) == 4
     for number in (0, 3):  # every finished trial is a normal run dir
         run_dir = study_dir / "trials" / str(number)
-        assert {"config.yaml", "results.json", "trial.json", "trial.log"} <= {
-            p.name for p in run_dir.iterdir()
-        }
+        files = {p.name for p in run_dir.iterdir()}
+        assert {"config.yaml", "results.json", "trial.json", "trial.log"} <= files
+    for number, state in ((0, b"complete"), (1, b"fail"), (3, b"complete")):  # the worker's W&B runs
+        (log,) = (study_dir / "trials" / str(number) / "wandb").glob("offline-run-*/run-*.wandb")
+        assert b"optuna/state" in log.read_bytes() and state in log.read_bytes()
     table = json.loads((study_dir / "study.json").read_text())["trials"]
     assert [row["state"] for row in table] == ["complete", "fail", "stale", "complete"]
     (worker_dir,) = [d for d in (study_dir / "workers").iterdir() if (d / "results.json").is_file()]

@@ -48,6 +48,13 @@ def check_task_config(task: str, overrides: list[str], params: dict) -> DictConf
     return base
 
 
+def wandb_mode(task_config: DictConfig) -> str:
+    """Who records a trial's W&B run: the task's logger, the worker (a task with no logger), none."""
+    if OmegaConf.select(task_config, "logger.wandb") is not None:
+        return "logger"
+    return "none" if "logger" in task_config else "worker"  # logger=csv/none: the user said no
+
+
 def build_search(cfg: DictConfig) -> Search:
     s = cfg.search
     if s.task not in APPS or s.task == "search":
@@ -85,7 +92,7 @@ def build_search(cfg: DictConfig) -> Search:
         enqueue=enqueue,
         pruning_metric=s.pruning_metric,
         pruner=OmegaConf.to_container(s.pruner, resolve=True) if s.pruning_metric else None,
-        wandb=OmegaConf.select(base, "logger.wandb") is not None,
+        wandb=wandb_mode(base),
         heartbeat_seconds=float(s.heartbeat_seconds),
     )
 

@@ -34,6 +34,7 @@ from deepchorale.search.study import (
     open_study,
     trial_table,
 )
+from deepchorale.search.tracking import record_trial
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)  # the worker prints one line per trial itself
 
@@ -52,7 +53,9 @@ class Search:
     enqueue: list[dict] = field(default_factory=list)  # parameters to try first
     pruning_metric: str | None = None  # logged each validation epoch by the trial; None = no pruning
     pruner: dict | None = None  # the pruner's config, instantiated by each trial process
-    wandb: bool = False  # the task logs to W&B: group its runs by study, name them by trial
+    # W&B: "logger" = the task's own W&B logger, grouped by study and named by trial through
+    # overrides; "worker" = the task has no logger (compose): the worker records a run per trial.
+    wandb: str = "none"
     heartbeat_seconds: float = 30.0
 
 
@@ -71,7 +74,7 @@ def lookup(results: dict, key: str) -> object:
 def trial_command(search: Search, number: int, params: dict, run_dir: Path) -> list[str]:
     command = [sys.executable, "-m", "deepchorale.cli", search.task, *search.overrides, *as_overrides(params),
                f"hydra.run.dir={override_value(str(run_dir))}"]  # fmt: skip
-    if search.wandb:
+    if search.wandb == "logger":
         command += [f"logger.wandb.group={override_value(search.study_name)}",
                     f"logger.wandb.name={override_value(f'{search.study_name}-{number}')}"]  # fmt: skip
     if search.pruning_metric:
@@ -145,6 +148,9 @@ def run_worker(search: Search, make_sampler: Callable[[int], optuna.samplers.Bas
         start = time.perf_counter()
         study.tell(trial, value, state=state)
         tell_seconds = time.perf_counter() - start
+        if search.wandb == "worker":
+            record_trial(Path(trial.user_attrs["run_dir"]), search.study_name, search.task, trial.number,
+                         params, state.name.lower(), value)  # fmt: skip
         rows.append({"number": trial.number, "state": state.name.lower(), "value": value, "params": params,
                      "error": error, "seconds": {"ask": ask_seconds, "process": process_seconds,
                                                  "tell": tell_seconds}})  # fmt: skip
