@@ -89,6 +89,7 @@ def test_a_crafted_weights_file_is_refused_before_any_code_runs(tmp_path, case):
         ({"lr": "${oc.env:HOME}"}, "interpolation"),
         ({"_recursive_": False}, "Hydra key _recursive_"),
         ({"_partial_": False}, "must be a partial"),
+        ({"_target_": ["torch.optim.Adam"]}, "is not one of deepchorale's models"),
     ],
 )
 def test_optimizer_tricks_are_refused(tmp_path, change, reason):

@@ -53,6 +53,7 @@ FACTORIES = class_names(torch.optim, torch.optim.Optimizer) | class_names(
     schedulers, (schedulers.LRScheduler, schedulers.ReduceLROnPlateau)
 )
 PLAIN = (str, int, float, bool, type(None))
+TARGET_KEYS = {"_target_", "_partial_"}  # the Hydra keys our configs use; _args_, _recursive_... are not
 
 
 class WeightsError(ValueError):
@@ -104,11 +105,8 @@ def check_model_config(config, name: str = "weights") -> None:
         if not all(isinstance(key, str) for key in node):
             raise refuse(where, "a key that is not a string")
         target = node.get("_target_")
-        special = {key for key in node if key.startswith("_") and key.endswith("_")} - {
-            "_target_",
-            "_partial_",
-        }
-        if special:  # _args_, _recursive_, _convert_ ... : our configs use none of them
+        special = {key for key in node if key.startswith("_") and key.endswith("_")} - TARGET_KEYS
+        if special:
             raise refuse(where, f"Hydra key {sorted(special)[0]}")
         if target is None:
             if "_partial_" in node:
@@ -116,11 +114,11 @@ def check_model_config(config, name: str = "weights") -> None:
             for key, value in node.items():
                 check(value, f"{where}.{key}", NETS | FACTORIES)
             return
-        if target not in allowed:
+        if not isinstance(target, str) or target not in allowed:
             raise refuse(where, f"_target_ {target!r} is not one of deepchorale's models")
         if node.get("_partial_", False) is not (target in FACTORIES):
             raise refuse(where, f"{target} must {'' if target in FACTORIES else 'not '}be a partial")
-        arguments = {key: value for key, value in node.items() if key not in ("_target_", "_partial_")}
+        arguments = {key: value for key, value in node.items() if key not in TARGET_KEYS}
         parameters = inspect.signature(hydra.utils.get_class(target)).parameters
         if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
             unknown = sorted(set(arguments) - set(parameters))
