@@ -10,6 +10,7 @@ from deepchorale.search.study import (
     StudyError,
     budget_used,
     fail_stale_trials,
+    markdown_table,
     open_study,
     storage_spec,
     trial_table,
@@ -57,3 +58,7 @@ def test_a_trial_whose_worker_stopped_stamping_is_failed_and_retried(tmp_path):
     assert rows[done.number]["state"] == "complete" and rows[done.number]["value"] == 0.5
     assert rows[lost.number]["state"] == "stale"
     assert rows[retry.number]["retry_of"] == lost.number and budget_used(resumed) == 2
+    lines = markdown_table(trial_table(resumed), "loss", "minimize").splitlines()
+    assert lines[0] == "| trial | state | loss | x | seconds |"
+    assert [line.split(" | ")[1] for line in lines[2:]] == ["complete", "complete", "stale"]  # best first
+    assert lines[2].startswith(f"| {retry.number} | complete | 0.25 |")

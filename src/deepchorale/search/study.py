@@ -135,3 +135,23 @@ def best_trial(study: optuna.Study) -> dict | None:
     best = study.best_trial
     return {"number": best.number, "value": best.value, "params": best.params,
             "run_dir": best.user_attrs.get("run_dir")}  # fmt: skip
+
+
+def markdown_table(table: list[dict], objective: str, direction: str) -> str:
+    """The trials as a Markdown table, best first; pruned, failed and stale trials after them."""
+    sign = -1 if direction == "maximize" else 1
+    ranked = sorted(table, key=lambda r: (r["state"] != "complete", sign * (r["value"] or 0), r["number"]))
+    names = sorted({name for row in table for name in row["params"]})
+
+    def cell(value) -> str:
+        return f"{value:.4g}" if isinstance(value, float) else "" if value is None else str(value)
+
+    lines = [
+        "| trial | state | " + " | ".join([objective, *names, "seconds"]) + " |",
+        "|---" * (len(names) + 4) + "|",
+    ]
+    for row in ranked:
+        cells = [row["number"], row["state"], row["value"], *(row["params"].get(n) for n in names),
+                 row["seconds"].get("process")]  # fmt: skip
+        lines.append("| " + " | ".join(cell(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -23,7 +23,7 @@ from pathlib import Path
 import optuna
 from optuna.trial import TrialState
 
-from deepchorale.atomic import write_json
+from deepchorale.atomic import write_json, write_text
 from deepchorale.search.pruning import PRUNED_EXIT
 from deepchorale.search.space import as_overrides, override_value, suggest
 from deepchorale.search.study import (
@@ -31,6 +31,7 @@ from deepchorale.search.study import (
     best_trial,
     budget_used,
     fail_stale_trials,
+    markdown_table,
     open_study,
     trial_table,
 )
@@ -114,6 +115,8 @@ def run_trial(search: Search, study: optuna.Study, trial: optuna.Trial, params: 
         return TrialState.PRUNED, None, None, seconds
     if code != 0:
         return TrialState.FAIL, None, f"exit {code}: {last_line(run_dir / 'trial.log')}", seconds
+    if not (run_dir / "results.json").is_file():
+        return TrialState.FAIL, None, "exit 0 but no results.json", seconds
     value = lookup(json.loads((run_dir / "results.json").read_text()), search.objective)
     if not isinstance(value, int | float) or not math.isfinite(value):
         error = f"results.json has no finite {search.objective} (got {value!r})"
@@ -159,6 +162,7 @@ def run_worker(search: Search, make_sampler: Callable[[int], optuna.samplers.Bas
     table = trial_table(study)
     write_json(search.study_dir / "study.json", {"study_name": search.study_name, "storage": search.storage,
                "objective": search.objective, "direction": search.direction, "trials": table})  # fmt: skip
+    write_text(search.study_dir / "study.md", markdown_table(table, search.objective, search.direction))
     counts = {}
     for row in table:
         counts[row["state"]] = counts.get(row["state"], 0) + 1
