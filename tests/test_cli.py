@@ -18,7 +18,8 @@ def cli(*args: str, module: str = "deepchorale.cli", env=None) -> subprocess.Com
 
 def test_help_lists_the_apps():
     run = cli("--help")
-    assert run.returncode == 0 and "data" in run.stdout
+    assert run.returncode == 0 and all(f"  {app} " in run.stdout for app in APPS)
+    assert 'eval "$(deepchorale train -sc install=bash)"' in run.stdout
 
 
 def test_python_dash_m_deepchorale_is_the_command():
@@ -65,7 +66,7 @@ def test_bash_completes_app_names_then_each_apps_overrides():
 
 
 def test_install_registers_the_command_and_a_query_without_a_shell_fails_cleanly():
-    install = cli("compose", "-sc", "install=bash")
+    install = cli("compose", "-sc", "install=bash", module="deepchorale")
     assert install.returncode == 0
     assert install.stdout.strip().endswith("-F hydra_bash_completion deepchorale")
     env = {key: value for key, value in os.environ.items() if key != "COMP_LINE"}

@@ -21,8 +21,10 @@ APPS = {
     "select": ("deepchorale.apps.select", "rank runs by a results key; export the winner and a report"),
 }
 
-USAGE = "usage: deepchorale <app> [hydra overrides] [-m]\n\napps:\n" + "\n".join(
-    f"  {name:<10}{summary}" for name, (_, summary) in APPS.items()
+USAGE = (
+    "usage: deepchorale <app> [hydra overrides] [-m]\n\napps:\n"
+    + "\n".join(f"  {name:<10}{summary}" for name, (_, summary) in APPS.items())
+    + '\n\ntab completion (bash; fish likewise): eval "$(deepchorale train -sc install=bash)"'
 )
 COMPLETION_FLAGS = ("-sc", "--shell-completion")
 
