@@ -63,6 +63,7 @@ def test_bash_completes_app_names_then_each_apps_overrides():
     assert tab("deepchorale tr") == ["train"]
     assert tab("deepchorale train model=") == ["model=arcnn", "model=coconet", "model=judge"]
     assert tab("deepchorale compose melody_") == ["melody_track="]
+    assert tab(f"{BIN / 'deepchorale'} data paths") == ["paths.", "paths="]  # called by its path
 
 
 def test_install_registers_the_command_and_a_query_without_a_shell_fails_cleanly():

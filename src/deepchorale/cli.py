@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 
 APPS = {
@@ -56,15 +57,15 @@ def shell_completion(argv: list[str]) -> None:
         print("deepchorale: error: a completion query needs COMP_LINE, which the shell sets", file=sys.stderr)
         sys.exit(2)
     words = line.split()
-    if len(words) == 1 or (len(words) == 2 and not line[-1].isspace()):  # still typing the app name
+    if len(words) <= 1 or (len(words) == 2 and not line[-1].isspace()):  # still typing the app name
         typed = words[1] if len(words) == 2 else ""
         names = [name for name in APPS if name.startswith(typed)]
         print(("\n" if request[-1] == "query=fish" else " ").join(names))
         return
     if words[1] not in APPS:
         return  # nothing to offer after an unknown app
-    command, app = line.split(maxsplit=1)[0], words[1]
-    rest = line.split(app, 1)[1]
+    command, app = words[0], words[1]
+    rest = line[re.match(r"\s*\S+\s+\S+", line).end() :]  # the line after the app word
     os.environ["COMP_LINE"] = f"{command}{rest}"
     if "COMP_POINT" in os.environ:
         os.environ["COMP_POINT"] = str(
