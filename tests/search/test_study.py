@@ -1,5 +1,7 @@
 """The shared study on a real journal file: two workers' trials, a lost worker's trial retried."""
 
+import socket
+import subprocess
 import time
 
 import pytest
@@ -9,6 +11,7 @@ from deepchorale.search.study import (
     Heartbeat,
     StudyError,
     budget_used,
+    claim,
     fail_stale_trials,
     markdown_table,
     open_study,
@@ -62,3 +65,14 @@ def test_a_trial_whose_worker_stopped_stamping_is_failed_and_retried(tmp_path):
     assert lines[0] == "| trial | state | loss | x | seconds |"
     assert [line.split(" | ")[1] for line in lines[2:]] == ["complete", "complete", "stale"]  # best first
     assert lines[2].startswith(f"| {retry.number} | complete | 0.25 |")
+
+
+def test_a_trial_whose_worker_process_is_gone_is_retried_at_once(tmp_path):
+    study = open_study("s", storage_spec(None, tmp_path), "minimize")
+    alive, lost = study.ask(), study.ask()
+    claim(alive)  # this process: alive
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    lost.set_user_attr("worker", {"host": socket.gethostname(), "pid": gone.pid})
+    assert fail_stale_trials(study, stale_after=3600) == [lost.number]  # no need to wait for its stamp
+    assert study.trials[alive.number].state == TrialState.RUNNING

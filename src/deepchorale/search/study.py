@@ -3,13 +3,16 @@
 Storage: a journal file by default (one host, many processes: Optuna's JournalFileBackend appends
 under a file lock), an RDB URL (`postgresql://...`) for several nodes. Optuna's JournalStorage has
 no heartbeat, so workers keep their own: while a trial runs, its worker stamps the trial's
-`heartbeat` user attribute; a RUNNING trial whose stamp is older than `stale_after` seconds lost
-its worker (killed, node gone) and is marked FAIL (`stale`) with its parameters queued again,
-so a killed search resumes with no finished trial lost and the interrupted one re-run.
+`heartbeat` user attribute. A RUNNING trial lost its worker (killed, requeued, node gone) when
+that worker's process no longer exists on this host, or when its stamp is older than
+`stale_after` seconds; it is marked FAIL (`stale`) with its parameters queued again, so a killed
+search resumes with no finished trial lost and the interrupted one re-run.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 from pathlib import Path
@@ -51,15 +54,34 @@ def open_study(name: str, spec: str, direction: str, sampler=None, pruner=None) 
     return study
 
 
+def claim(trial: optuna.Trial) -> None:
+    """Note which worker runs the trial, so a worker on the same host can tell when it is gone."""
+    trial.set_user_attr("worker", {"host": socket.gethostname(), "pid": os.getpid()})
+
+
+def worker_gone(trial: optuna.trial.FrozenTrial) -> bool:
+    worker = trial.user_attrs.get("worker", {})
+    if worker.get("host") != socket.gethostname():
+        return False  # another node's worker: only its heartbeat can tell
+    try:
+        os.kill(worker["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, someone else's
+    return False
+
+
 def fail_stale_trials(study: optuna.Study, stale_after: float) -> list[int]:
-    """Mark RUNNING trials whose worker stopped stamping them as FAIL; queue their parameters again.
+    """Mark RUNNING trials whose worker is gone as FAIL; queue their parameters again.
 
     Another worker may race for the same stale trial: Optuna refuses the second `tell`, so each
     stale trial is retried once."""
     failed = []
     now = time.time()
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if now - trial.user_attrs.get("heartbeat", trial.datetime_start.timestamp()) < stale_after:
+        stamp = trial.user_attrs.get("heartbeat", trial.datetime_start.timestamp())
+        if now - stamp < stale_after and not worker_gone(trial):
             continue
         try:
             study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=False)
@@ -75,9 +97,13 @@ def stale_numbers(study: optuna.Study) -> set[int]:
     return {int(key.split("/")[1]) for key in study.user_attrs if key.startswith("stale/")}
 
 
+def running(study: optuna.Study) -> int:
+    return len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+
+
 def budget_used(study: optuna.Study) -> int:
     """Trials that count against `n_trials`: finished ones (a stale one's retry stands in for it)
-    and running ones, so that workers stop together once the study is done."""
+    and running ones, so that workers do not overshoot the study's size."""
     stale = stale_numbers(study)
     trials = study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING))
     return sum(trial.number not in stale for trial in trials)

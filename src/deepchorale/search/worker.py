@@ -30,9 +30,11 @@ from deepchorale.search.study import (
     Heartbeat,
     best_trial,
     budget_used,
+    claim,
     fail_stale_trials,
     markdown_table,
     open_study,
+    running,
     trial_table,
 )
 from deepchorale.search.tracking import record_trial
@@ -105,6 +107,7 @@ def run_trial(search: Search, study: optuna.Study, trial: optuna.Trial, params: 
             "monitor": search.pruning_metric, "pruner": search.pruner, "params": params}  # fmt: skip
     write_json(run_dir / "trial.json", spec)
     trial.set_user_attr("run_dir", str(run_dir))
+    claim(trial)
     command = trial_command(search, trial.number, params, run_dir)
     start = time.perf_counter()
     with Heartbeat(study, trial, search.heartbeat_seconds), open(run_dir / "trial.log", "w") as log:
@@ -139,7 +142,11 @@ def run_worker(search: Search, make_sampler: Callable[[int], optuna.samplers.Bas
         for number in fail_stale_trials(study, stale_after=3 * search.heartbeat_seconds):
             say(f"trial {number} lost its worker: marked failed, its parameters queued again")
         if budget_used(study) >= search.n_trials:
-            break
+            if not running(study):
+                break
+            # Wait for the other workers' trials: one may yet turn out lost, and need running again.
+            time.sleep(search.heartbeat_seconds)
+            continue
         start = time.perf_counter()
         trial = study.ask()
         params = suggest(trial, search.space)
