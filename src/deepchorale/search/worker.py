@@ -88,9 +88,12 @@ def trial_command(search: Search, number: int, params: dict, run_dir: Path) -> l
     return command
 
 
+LIBC = ctypes.CDLL(None)  # loaded here: the child between fork and exec must not dlopen
+
+
 def die_with_parent() -> None:
     """In the child, before exec: end it (SIGTERM) if its worker dies, so no orphan trial runs on."""
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    LIBC.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 def last_line(log: Path) -> str:
@@ -110,9 +113,11 @@ def run_trial(search: Search, study: optuna.Study, trial: optuna.Trial, params: 
     claim(trial)
     command = trial_command(search, trial.number, params, run_dir)
     start = time.perf_counter()
-    with Heartbeat(study, trial, search.heartbeat_seconds), open(run_dir / "trial.log", "w") as log:
-        code = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent,
-                              check=False).returncode  # fmt: skip
+    with open(run_dir / "trial.log", "w") as log:
+        # Started before the heartbeat thread: a fork with no other thread running is the safe one.
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
+        with Heartbeat(study, trial, search.heartbeat_seconds):
+            code = process.wait()
     seconds = time.perf_counter() - start
     if code == PRUNED_EXIT:
         return TrialState.PRUNED, None, None, seconds
