@@ -12,10 +12,12 @@ of the cost is sampling itself rather than fixed overhead.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from hydra import compose as compose_config
@@ -23,10 +25,10 @@ from hydra import initialize_config_module
 
 import deepchorale.resolvers  # noqa: F401  (registers ${project_root:})
 from deepchorale.apps.compose import render_bundle
-from deepchorale.compose.embellish import EmbellishSettings
 from deepchorale.compose.melody import load_melody
-from deepchorale.compose.ornaments import OrnamentSettings
-from deepchorale.compose.pipeline import HarmonySettings, compose
+from deepchorale.compose.pipeline import compose
+from deepchorale.compose.ranking import candidate_score
+from deepchorale.compose.settings import stage_settings
 from deepchorale.models.weights import load_model
 
 
@@ -39,23 +41,25 @@ def main() -> None:
         cfg = compose_config("compose", overrides=[f"melody={args.melody}"])
 
     start = time.perf_counter()
-    coconet, arcnn = load_model(cfg.models.coconet), load_model(cfg.models.arcnn)
+    coconet, arcnn, judge = (load_model(path) for path in (cfg.models.coconet, cfg.models.arcnn, cfg.judge))
     loading = time.perf_counter() - start
     settings = {
         "target_seconds": cfg.duration.target_seconds,
         "max_tempo_change": cfg.duration.max_tempo_change,
-        "embellishment": EmbellishSettings(**{k: v for k, v in cfg.embellish.items() if k != "enabled"}),
-        "ornaments": OrnamentSettings(**{k: v for k, v in cfg.ornaments.items() if k != "enabled"}),
         "seed": cfg.seed,
+        "rank": functools.partial(candidate_score, judge),
+        **stage_settings(cfg),
     }
     melody = load_melody(args.melody)
-    composition = compose(melody, coconet, arcnn, harmony=HarmonySettings(**cfg.harmonize), **settings)
+    composition = compose(melody, coconet, arcnn, **settings)
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
         render_bundle(composition, cfg, Path(folder), "bench")
         composition.seconds["render"] = time.perf_counter() - start
-    one_step = compose(melody, coconet, None, harmony=HarmonySettings(**{**cfg.harmonize, "steps": 1}),
-                       **{**settings, "embellishment": None})  # fmt: skip
+    one_step_harmony = replace(settings["harmony"], steps=1, candidates=1)
+    one_step = compose(
+        melody, coconet, None, **{**settings, "harmony": one_step_harmony, "embellishment": None}
+    )
 
     total = sum(composition.seconds.values())
     result = {
@@ -66,10 +70,11 @@ def main() -> None:
         "model_loading_seconds": loading,
         "stage_seconds": composition.seconds,
         "total_seconds": total,
-        "goal_seconds": 10.0,
+        "goal_seconds": 15.0,
         "peer": {
             "harmonize_one_gibbs_step_seconds": one_step.seconds["harmonize"],
             "harmonize_vs_one_step": composition.seconds["harmonize"] / one_step.seconds["harmonize"],
+            "harmony_candidates": settings["harmony"].candidates,
         },
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -7,11 +7,12 @@ import torch
 from hydra import compose, initialize_config_module
 
 import deepchorale.resolvers  # noqa: F401
-from deepchorale.compose.embellish import EmbellishSettings, below_soprano, embellish
+from deepchorale.compose.embellish import EmbellishSettings, below_soprano, embellish, keep_part_writing
 from deepchorale.compose.harmonize import harmonize, tonic_in_bass
 from deepchorale.compose.melody import load_melody, place_in_soprano_range
 from deepchorale.data.chorale import REST
 from deepchorale.data.convert import to_pianoroll
+from deepchorale.sampling.voice_leading import VoiceLeadingPrior
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +72,30 @@ def test_embellish_keeps_the_soprano_and_the_frozen_cadence(nets, soprano):
     assert np.array_equal(edited[:, 160:], pitches[:, 160:])
     changed = to_pianoroll(edited[1:]) != to_pianoroll(pitches[1:])
     assert changed.any() and not (changed & ~below_soprano(pitches)).any()  # only under the tune
+
+
+RULES = VoiceLeadingPrior(parallels=12.0, crossing=12.0, spacing=4.0, non_chord=0.0)
+
+
+def test_keep_part_writing_reverts_only_the_edits_that_break_a_rule():
+    phrase = [[72, 72, 74, 74], [64, 64, 65, 65], [55, 55, 57, 57], [48, 48, 53, 53]]
+    before = np.tile(np.array(phrase, np.int16), 2)  # I I IV IV I I IV IV
+    after = before.copy()
+    after[3, 2:4] = 50  # bass D3 under tenor A3: parallel fifths with the tenor's G3 -> A3 -> G3
+    after[1, 7] = 62  # alto D4 on the last chord: harmless
+    kept = keep_part_writing(before, after, RULES)
+    assert kept[1, 7] == 62  # the harmless edit stays
+    assert kept[3, 2:4].tolist() == [53, 53]  # the parallels are put back as they were
+    assert np.array_equal(keep_part_writing(before, before, RULES), before)
+
+
+def test_embellish_with_a_guard_adds_no_parallels(nets, soprano):
+    pitches = harmonize(
+        nets["coconet"], soprano, final_tonic=0, steps=2, generator=torch.Generator().manual_seed(1)
+    )
+    settings = EmbellishSettings(max_notes_to_add=40, max_remove_fraction=0.2, iterations=60, guard=RULES)
+    edited = embellish(nets["arcnn"], pitches, settings, torch.Generator().manual_seed(0))
+    energy = RULES.cell_energy(torch.from_numpy(edited[None].astype(np.int64)))[0]
+    baseline = RULES.cell_energy(torch.from_numpy(pitches[None].astype(np.int64)))[0]
+    assert (energy <= baseline + 1e-6).all()
+    assert not np.array_equal(edited, pitches)  # it still embellished

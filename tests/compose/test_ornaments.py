@@ -1,7 +1,10 @@
+from dataclasses import replace
+
 import numpy as np
 
 from deepchorale.compose.ornaments import OrnamentSettings, ornament
 from deepchorale.data.chorale import Note, chorale_from_notes
+from deepchorale.sampling.voice_leading import VoiceLeadingPrior
 
 ONLY = {
     "passing": OrnamentSettings(True, False, False, False, strength=1.0),
@@ -54,3 +57,14 @@ def test_strength_zero_changes_nothing_and_seeds_reproduce(by_id):
     second, _ = ornament(chorale, OrnamentSettings(), np.random.default_rng(5))
     assert first == second and first != chorale
     assert first.onsets.sum() > chorale.onsets.sum()
+
+
+def test_a_guard_refuses_a_passing_tone_that_makes_parallel_fifths():
+    # Alto E4 -> G4 while the tenor steps A3 -> B flat 3 where the passing F4 would enter:
+    # E4/A3 -> F4/B flat 3 is a parallel fifth.
+    chorale = four_voices(alto=((0, 8, 64), (8, 16, 67)), tenor=((0, 4, 57), (4, 16, 58)))
+    free, _ = ornament(chorale, ONLY["passing"], np.random.default_rng(0))
+    assert free.pitches[1, 4] == 65  # unguarded, F4 is written
+    rules = VoiceLeadingPrior(parallels=12.0, crossing=12.0, spacing=4.0, non_chord=0.0)
+    guarded, _ = ornament(chorale, replace(ONLY["passing"], guard=rules), np.random.default_rng(0))
+    assert np.array_equal(guarded.pitches, chorale.pitches)

@@ -6,6 +6,7 @@ so a failure never leaves a partial bundle behind.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import shutil
@@ -19,16 +20,29 @@ from omegaconf import DictConfig, OmegaConf
 
 from deepchorale.apps.runner import UserInputError, hydra_app
 from deepchorale.atomic import atomic_path, write_json
-from deepchorale.compose.embellish import EmbellishSettings
 from deepchorale.compose.melody import Melody, MelodyError, load_melody
-from deepchorale.compose.ornaments import OrnamentSettings
-from deepchorale.compose.pipeline import Composition, HarmonySettings, compose, soprano_line
-from deepchorale.data.chorale import PITCH_CLASS_NAMES, STEPS_PER_QUARTER
+from deepchorale.compose.pipeline import Composition, compose, soprano_line
+from deepchorale.compose.ranking import candidate_score
+from deepchorale.compose.settings import stage_settings
+from deepchorale.data.chorale import PITCH_CLASS_NAMES, STEPS_PER_QUARTER, Chorale
 from deepchorale.data.convert import to_midi
 from deepchorale.evaluation.judge_scoring import judge_score
 from deepchorale.evaluation.metrics import compute_audio_metrics, compute_metrics
+from deepchorale.evaluation.metrics.parallel_fifths import parallel_fifths
+from deepchorale.evaluation.metrics.parallel_octaves import parallel_octaves
+from deepchorale.evaluation.metrics.spacing_violation_rate import spacing_violation_rate
+from deepchorale.evaluation.metrics.triad_or_seventh_rate import triad_or_seventh_rate
+from deepchorale.evaluation.metrics.voice_crossing_rate import voice_crossing_rate
 from deepchorale.models.weights import WeightsError, load_model
 from deepchorale.render import add_reverb, master, pianoroll_image, synthesize, write_audio, write_musicxml
+
+STAGE_METRICS = {
+    "parallel_fifths": parallel_fifths,
+    "parallel_octaves": parallel_octaves,
+    "triad_or_seventh_rate": triad_or_seventh_rate,
+    "voice_crossing_rate": voice_crossing_rate,
+    "spacing_violation_rate": spacing_violation_rate,
+}
 
 
 def slug(text: str) -> str:
@@ -55,6 +69,12 @@ def apply_overrides(melody: Melody, cfg: DictConfig) -> Melody:
             raise UserInputError(f"tempo {cfg.qpm} qpm is outside 20-300")
         melody = replace(melody, qpm=float(cfg.qpm))
     return melody
+
+
+def stage_metrics(chorale: Chorale) -> dict[str, float]:
+    """The voice-leading figures that each stage must not spoil (results.json `stage_metrics`)."""
+    metrics = {name: metric(chorale) for name, metric in STAGE_METRICS.items()}
+    return {"parallels": metrics.pop("parallel_fifths") + metrics.pop("parallel_octaves"), **metrics}
 
 
 def sha256(path: str) -> str:
@@ -93,8 +113,6 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
         judge = load_model(cfg.judge) if cfg.judge else None
     except (MelodyError, WeightsError) as error:
         raise UserInputError(str(error)) from error
-    embellish_settings = {k: v for k, v in cfg.embellish.items() if k != "enabled"}
-    ornament_settings = {k: v for k, v in cfg.ornaments.items() if k != "enabled"}
     try:
         composition = compose(
             melody,
@@ -102,10 +120,10 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
             arcnn,
             target_seconds=cfg.duration.target_seconds,
             max_tempo_change=cfg.duration.max_tempo_change,
-            harmony=HarmonySettings(**cfg.harmonize),
-            embellishment=EmbellishSettings(**embellish_settings) if cfg.embellish.enabled else None,
-            ornaments=OrnamentSettings(**ornament_settings) if cfg.ornaments.enabled else None,
             seed=cfg.seed,
+            rank=functools.partial(candidate_score, judge),
+            progress=lambda stage, seconds: print(f"{stage}: {seconds:.1f} s", flush=True),
+            **stage_settings(cfg),
         )
     except MelodyError as error:
         raise UserInputError(str(error)) from error
@@ -119,6 +137,7 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
     try:
         audio = render_bundle(composition, cfg, staging, name)
         composition.seconds["render"] = time.perf_counter() - start
+        print(f"render: {composition.seconds['render']:.1f} s", flush=True)
         judged = judge_score(judge, composition.chorale) if judge else None
         results = describe(composition, cfg, audio, judged, bundle, sorted(p.name for p in staging.iterdir()))
         write_json(staging / "results.json", results)
@@ -167,6 +186,7 @@ def describe(
             if kind == "coconet" or cfg.embellish.enabled
         },
         "stage_seconds": composition.seconds,
+        "stage_metrics": {stage: stage_metrics(piece) for stage, piece in composition.stages.items()},
         "judge_score": judged,  # 100 P(Bach) by the judge of `judge`
         "metrics": compute_metrics(chorale),
         "settings": OmegaConf.to_container(cfg, resolve=True),

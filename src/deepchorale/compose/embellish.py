@@ -19,6 +19,7 @@ from deepchorale.data.chorale import REST
 from deepchorale.data.convert import pitches_from_pianoroll, to_pianoroll
 from deepchorale.models.arcnn import ArcnnModule
 from deepchorale.sampling.arcnn_resample import resample
+from deepchorale.sampling.voice_leading import VoiceLeadingPrior
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,30 @@ class EmbellishSettings:
     max_remove_fraction: float = 0.1
     iterations: int = 100
     temperature: float = 1.0  # DeepComposer's "creative risk"
+    guard: VoiceLeadingPrior | None = None  # revert edits that break these rules (`keep_part_writing`)
+
+
+def keep_part_writing(before: np.ndarray, after: np.ndarray, rules: VoiceLeadingPrior) -> np.ndarray:
+    """`after` with every edit that raises the rules' energy over `before` reverted.
+
+    The AR-CNN sees one merged roll, not voices, so an added note can form parallels or spacing
+    faults with voices it never "saw" as such. A step whose energy rose is put back as it was in
+    `before`, together with its changed neighbours (the other end of a parallel); repeated until
+    no step is worse than before, which ends because every round reverts at least one step.
+    """
+    result = after.copy()
+    baseline = rules.cell_energy(torch.from_numpy(before[None].astype(np.int64)))[0].numpy()
+    for _ in range(before.shape[1]):
+        energy = rules.cell_energy(torch.from_numpy(result[None].astype(np.int64)))[0].numpy()
+        worse = (energy > baseline + 1e-6).any(0)
+        if not worse.any():
+            break
+        around = worse | np.roll(worse, 1) | np.roll(worse, -1)
+        around &= (result != before).any(0)
+        if not around.any():
+            break
+        result[:, around] = before[:, around]
+    return result
 
 
 def below_soprano(pitches: np.ndarray) -> np.ndarray:
@@ -64,4 +89,4 @@ def embellish(
     result[1:] = pitches_from_pianoroll(edited[0].bool().cpu().numpy())[:3]
     if frozen_from is not None:
         result[:, frozen_from:] = pitches[:, frozen_from:]  # the voices themselves, not re-ranked
-    return result
+    return keep_part_writing(pitches, result, settings.guard) if settings.guard else result

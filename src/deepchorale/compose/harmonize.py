@@ -20,6 +20,7 @@ import torch
 from deepchorale.data.chorale import REST
 from deepchorale.models.coconet import CoconetModule
 from deepchorale.resolvers import cpu_has_bf16
+from deepchorale.sampling.voice_leading import VoiceLeadingPrior
 
 BASS_RANGE = (36, 60)
 
@@ -47,6 +48,7 @@ def harmonize(
     temperature: float = 0.99,
     schedule: str = "yao",
     generator: torch.Generator | None = None,
+    prior: VoiceLeadingPrior | None = None,
 ) -> np.ndarray:
     """(4, T) pitches: `soprano` clamped, alto, tenor and bass sampled; `window` None = one block.
 
@@ -79,7 +81,13 @@ def harmonize(
                 chunk = torch.from_numpy(pitches[None, :, start:stop]).to(device)
                 mask = torch.from_numpy(hidden[None]).to(device)
                 sampled = model.infill(
-                    chunk, mask, steps=steps, temperature=temperature, schedule=schedule, generator=generator
+                    chunk,
+                    mask,
+                    steps=steps,
+                    temperature=temperature,
+                    schedule=schedule,
+                    generator=generator,
+                    prior=prior,
                 )
                 pitches[:, start:stop] = sampled[0].cpu().numpy()
                 known[:, start:stop] = True

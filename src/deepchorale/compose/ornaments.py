@@ -16,8 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from deepchorale.data.chorale import REST, Chorale, Note, chorale_from_notes
+from deepchorale.sampling.voice_leading import VoiceLeadingPrior
 
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor plus the leading tone
@@ -30,6 +32,7 @@ class OrnamentSettings:
     suspensions: bool = True
     cadential_trills: bool = True
     strength: float = 0.5  # chance that an eligible place is ornamented
+    guard: VoiceLeadingPrior | None = None  # a figure that breaks these rules is not written
 
 
 def scale_pitches(tonic: int, mode: str) -> np.ndarray:
@@ -55,6 +58,21 @@ def _fits(pitches: np.ndarray, voice: int, start: int, end: int, pitch: int) -> 
     return bool(np.all(above[above != REST] > pitch) and np.all(below[below != REST] < pitch))
 
 
+def _keeps_part_writing(
+    pitches: np.ndarray, voice: int, start: int, end: int, pitch: int, rules: VoiceLeadingPrior | None
+) -> bool:
+    """Writing `pitch` over [start, end) in `voice` raises no rule's energy (parallels into or out
+    of the figure, crossing, spacing) around it."""
+    if rules is None:
+        return True
+    low, high = max(start - 1, 0), min(end + 1, pitches.shape[1])
+    window = pitches[None, :, low:high].astype(np.int64)
+    figured = window.copy()
+    figured[0, voice, start - low : end - low] = pitch
+    before = rules.cell_energy(torch.from_numpy(window)).sum()
+    return bool(rules.cell_energy(torch.from_numpy(figured)).sum() <= before + 1e-6)
+
+
 def ornament(
     chorale: Chorale, settings: OrnamentSettings, rng: np.random.Generator
 ) -> tuple[Chorale, np.ndarray]:
@@ -78,7 +96,10 @@ def ornament(
                 chosen = (half, passing)
             elif settings.neighbour_tones and following.pitch == note.pitch:
                 chosen = (half, _neighbour(scale, note.pitch, upper=bool(rng.random() < 0.5)))
-            if chosen and not _fits(pitches, note.voice, half, note.end, chosen[1]):
+            if chosen and not (
+                _fits(pitches, note.voice, half, note.end, chosen[1])
+                and _keeps_part_writing(pitches, note.voice, half, note.end, chosen[1], settings.guard)
+            ):
                 chosen = None
         if chosen:
             figured += [(note.voice, note.start, half, note.pitch), (note.voice, half, note.end, chosen[1])]
@@ -92,6 +113,7 @@ def ornament(
             and 1 <= previous[3] - note.pitch <= 2  # a falling step: delay it
             and length >= 4
             and _fits(pitches, note.voice, note.start, half, previous[3])
+            and _keeps_part_writing(pitches, note.voice, note.start, half, previous[3], settings.guard)
             and rng.random() < settings.strength
         )
         if suspended:

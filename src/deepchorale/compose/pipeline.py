@@ -12,6 +12,7 @@ Everything random draws from generators seeded by `seed`, so the same config giv
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -25,6 +26,7 @@ from deepchorale.compose.ornaments import OrnamentSettings, ornament
 from deepchorale.data.chorale import REST, Chorale, chorale_from_pitches
 from deepchorale.models.arcnn import ArcnnModule
 from deepchorale.models.coconet import CoconetModule
+from deepchorale.sampling.voice_leading import VoiceLeadingPrior
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Composition:
     melody: Melody
     tune_steps: np.ndarray  # (T,) True where the soprano is the input tune, unaltered
     seconds: dict[str, float] = field(default_factory=dict)  # time spent per stage
+    stages: dict[str, Chorale] = field(default_factory=dict)  # the piece after each stage, in order
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class HarmonySettings:
     steps: int | None = 96
     temperature: float = 0.99
     schedule: str = "yao"
+    voice_leading: VoiceLeadingPrior | None = None
+    candidates: int = 1  # harmonisations drawn; the one `rank` scores highest is kept
 
 
 def soprano_line(plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -83,7 +88,14 @@ def compose(
     embellishment: EmbellishSettings | None,
     ornaments: OrnamentSettings | None,
     seed: int,
+    rank: Callable[[Chorale], float] | None = None,
+    progress: Callable[[str, float], None] | None = None,
 ) -> Composition:
+    """The composition of `melody`; with `harmony.candidates` > 1, `rank` picks the harmonisation
+    (the candidates are successive draws of one seeded generator, so the choice is reproducible).
+    `progress(stage, seconds)` is told as each stage ends."""
+    if harmony.candidates > 1 and rank is None:
+        raise ValueError("several harmony candidates need a `rank` to choose between them")
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
 
@@ -92,6 +104,8 @@ def compose(
         now = time.perf_counter()
         seconds[stage] = now - clock
         clock = now
+        if progress is not None:
+            progress(stage, seconds[stage])
 
     torch.manual_seed(seed)
     melody = place_in_soprano_range(melody)
@@ -99,26 +113,36 @@ def compose(
     soprano, soprano_onsets, tune_steps = soprano_line(plan)
     lap("plan")
     generator = torch.Generator(device=coconet.device).manual_seed(seed)
-    pitches = harmonize(
-        coconet,
-        soprano,
-        final_tonic=melody.key_tonic,
-        generator=generator,
-        window=harmony.window,
-        overlap=harmony.overlap,
-        steps=harmony.steps,
-        temperature=harmony.temperature,
-        schedule=harmony.schedule,
-    )
+    best_score, pitches, harmonised = -np.inf, None, None
+    for _ in range(harmony.candidates):
+        candidate = harmonize(
+            coconet,
+            soprano,
+            final_tonic=melody.key_tonic,
+            generator=generator,
+            window=harmony.window,
+            overlap=harmony.overlap,
+            steps=harmony.steps,
+            temperature=harmony.temperature,
+            schedule=harmony.schedule,
+            prior=harmony.voice_leading,
+        )
+        chorale = with_soprano_onsets(candidate, soprano_onsets, melody, melody.name)
+        score = rank(chorale) if harmony.candidates > 1 else 0.0
+        if pitches is None or score > best_score:
+            best_score, pitches, harmonised = score, candidate, chorale
+    stages = {"harmonize": harmonised}
     lap("harmonize")
     if arcnn is not None and embellishment is not None:
         generator = torch.Generator(device=arcnn.device).manual_seed(seed + 1)
         final_chord = int(np.flatnonzero(soprano_onsets)[-1])
         pitches = embellish(arcnn, pitches, embellishment, generator, frozen_from=final_chord)
+        stages["embellish"] = with_soprano_onsets(pitches, soprano_onsets, melody, melody.name)
     lap("embellish")
     chorale = with_soprano_onsets(pitches, soprano_onsets, melody, melody.name)
     if ornaments is not None:
         chorale, trilled = ornament(chorale, ornaments, np.random.default_rng(seed + 2))
         tune_steps = tune_steps & ~trilled
+        stages["ornament"] = chorale
     lap("ornament")
-    return Composition(chorale, plan, melody, tune_steps, seconds)
+    return Composition(chorale, plan, melody, tune_steps, seconds, stages)

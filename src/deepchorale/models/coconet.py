@@ -25,6 +25,7 @@ from deepchorale.data.chorale import REST, VOICES
 from deepchorale.data.convert import ONEHOT_LOW
 from deepchorale.models.optimizers import optimizer_config
 from deepchorale.sampling.gibbs import gibbs_sample, pitch_onehot, uniform
+from deepchorale.sampling.voice_leading import VoiceLeadingPrior
 
 
 class ConvBlock(nn.Module):
@@ -253,8 +254,10 @@ class CoconetModule(pl.LightningModule):
         temperature: float = 0.99,
         schedule: str = "yao",
         generator: torch.Generator | None = None,
+        prior: VoiceLeadingPrior | None = None,
     ) -> Tensor:
-        """(B, 4, T) pitches with the cells where `mask` is True redrawn by annealed blocked Gibbs."""
+        """(B, 4, T) pitches with the cells where `mask` is True redrawn by annealed blocked Gibbs
+        (`sampling.gibbs.gibbs_sample`, which explains `prior`)."""
         was_training = self.training
         self.eval()  # batch norm must use its running statistics, not those of a Gibbs block
         try:
@@ -266,6 +269,7 @@ class CoconetModule(pl.LightningModule):
                 temperature,
                 schedule,
                 generator,
+                prior=prior,
             )
         finally:
             self.train(was_training)

@@ -22,6 +22,7 @@ from torch import Tensor
 
 from deepchorale.data.chorale import REST
 from deepchorale.data.convert import ONEHOT_HIGH, ONEHOT_LOW, ONEHOT_PITCHES
+from deepchorale.sampling.voice_leading import VoiceLeadingPrior
 
 # (onehot (B, 4, T, 46) float, mask (B, 4, T) bool, True = hidden) -> logits (B, 4, T, 46)
 ModelFn = Callable[[Tensor, Tensor], Tensor]
@@ -43,12 +44,17 @@ def uniform(shape: tuple[int, ...], generator: torch.Generator | None, device: t
     return torch.rand(shape, generator=generator, device=source).to(device)
 
 
-def sample_pitches(logits: Tensor, temperature: float, generator: torch.Generator | None) -> Tensor:
-    """One MIDI pitch per cell from softmax(logits / temperature), by the Gumbel-max trick."""
+def sample_pitches(
+    logits: Tensor, temperature: float, generator: torch.Generator | None, energy: Tensor | None = None
+) -> Tensor:
+    """One MIDI pitch per cell from softmax(logits / temperature − energy), by the Gumbel-max trick."""
     if temperature <= 0:
         raise ValueError("temperature must be positive")
     gumbel = -torch.log(-torch.log(uniform(tuple(logits.shape), generator, logits.device)))
-    return (logits.float() / temperature + gumbel).argmax(-1) + ONEHOT_LOW
+    scores = logits.float() / temperature + gumbel
+    if energy is not None:
+        scores = scores - energy
+    return scores.argmax(-1) + ONEHOT_LOW
 
 
 def block_probability(
@@ -82,11 +88,13 @@ def gibbs_sample(
     pmax: float = 0.9,
     nu: float = 0.7,
     constant_probability: float = 0.5,
+    prior: VoiceLeadingPrior | None = None,
 ) -> Tensor:
     """Fill the cells where `mask` is True; every other cell (rests included) stays exactly as given.
 
     pitches: (B, 4, T) MIDI pitches, -1 = rest; what they hold under `mask` is ignored.
     steps: Gibbs steps after the start, default 4 T as in Coconet; one model call each.
+    prior: part-writing penalties added to every proposal (`sampling.voice_leading`).
     Every random number comes from `generator`, so one seed gives one result.
     """
     mask = mask.bool()
@@ -96,7 +104,8 @@ def gibbs_sample(
 
     def redraw(state: Tensor, block: Tensor) -> Tensor:
         logits = model_fn(pitch_onehot(state), block)
-        return torch.where(block, sample_pitches(logits, temperature, generator), state)
+        energy = prior.penalty(state) if prior is not None else None
+        return torch.where(block, sample_pitches(logits, temperature, generator, energy), state)
 
     # Start from one independent draw of every generated cell with all of them hidden (Magenta's
     # "independent" sampler), so that no later step sees an unfilled cell posing as a rest.

@@ -1,0 +1,106 @@
+"""The voice-leading prior: each rule's energy on hand-made chords, and what it does to a sampler."""
+
+import numpy as np
+import torch
+
+from deepchorale.data.chorale import REST, chorale_from_pitches
+from deepchorale.data.convert import ONEHOT_LOW, ONEHOT_PITCHES
+from deepchorale.evaluation.metrics.parallel_fifths import parallel_fifths
+from deepchorale.evaluation.metrics.parallel_octaves import parallel_octaves
+from deepchorale.sampling.gibbs import gibbs_sample
+from deepchorale.sampling.voice_leading import (
+    VoiceLeadingPrior,
+    crossing_and_spacing,
+    forms_chord,
+    parallel_count,
+)
+
+CANDIDATES = torch.arange(ONEHOT_LOW, ONEHOT_LOW + ONEHOT_PITCHES)
+ONLY_PARALLELS = VoiceLeadingPrior(parallels=1.0, crossing=0.0, spacing=0.0, non_chord=0.0)
+
+
+def state(*chords):
+    """Chords as (S, A, T, B) tuples, one per step -> (1, 4, T)."""
+    return torch.tensor(chords, dtype=torch.int64).T[None]
+
+
+def energy_of(pitches, voice, step, pitch, counts):
+    return float(counts[0, voice, step, pitch - ONEHOT_LOW])
+
+
+def test_parallel_fifths_into_and_out_of_a_step_are_counted():
+    # C major -> D minor: tenor G3 -> ?, bass C3 -> D3. Tenor A3 keeps the fifth over a rising bass.
+    chords = state((72, 64, 55, 48), (74, 65, 57, 50), (76, 67, 59, 52))
+    counts = parallel_count(chords, CANDIDATES)
+    assert energy_of(chords, 2, 1, 57, counts) == 2  # fifths with the bass into and out of step 1
+    assert energy_of(chords, 2, 1, 53, counts) == 0  # F3: contrary to the bass, no parallel
+    assert energy_of(chords, 2, 0, 55, counts) == 1  # the step before: only the move out of it
+    # Octaves count too: soprano C5 -> D5 over alto C4 -> D4 is a parallel octave.
+    octaves = state((72, 60, 55, 43), (74, 60, 57, 47))
+    assert energy_of(octaves, 1, 1, 62, parallel_count(octaves, CANDIDATES)) == 1
+
+
+def test_a_held_voice_or_a_rest_makes_no_parallel():
+    chords = state((72, 64, 55, 48), (72, 64, 55, 50))
+    counts = parallel_count(chords, CANDIDATES)
+    assert energy_of(chords, 2, 1, 55, counts) == 0  # tenor holds
+    resting = state((72, 64, 55, 48), (74, 65, 57, REST))
+    assert energy_of(resting, 2, 1, 57, parallel_count(resting, CANDIDATES)) == 0
+
+
+def test_crossing_and_spacing():
+    chords = state((72, 64, 55, 48))
+    crossing, spacing = crossing_and_spacing(chords, CANDIDATES)
+    assert crossing[0, 1, 0, 73 - ONEHOT_LOW] == 1  # alto above the soprano
+    assert crossing[0, 1, 0, 54 - ONEHOT_LOW] == 1  # alto below the tenor
+    assert crossing[0, 1, 0, 64 - ONEHOT_LOW] == 0
+    assert spacing[0, 1, 0, 58 - ONEHOT_LOW] == 1  # 14 semitones under the soprano
+    assert spacing[0, 3, 0, 36 - ONEHOT_LOW] == 0  # tenor-bass may be wide
+
+
+def test_chord_membership():
+    chords = state((72, 64, 55, 48))  # C E G C; the alto's candidates replace its E
+    chord = forms_chord(chords, CANDIDATES)
+    assert chord[0, 1, 0, 64 - ONEHOT_LOW] and chord[0, 1, 0, 52 - ONEHOT_LOW]  # E in any octave
+    assert not chord[0, 1, 0, 67 - ONEHOT_LOW]  # G: C and G alone are no complete chord
+    assert not chord[0, 1, 0, 62 - ONEHOT_LOW]  # D: C D G, no chord
+    resting = state((72, REST, 55, 48))
+    assert forms_chord(resting, CANDIDATES)[0, 2, 0, 62 - ONEHOT_LOW]  # not judged while a voice rests
+
+
+def test_cell_energy_is_the_energy_of_the_pitch_each_cell_holds():
+    clean = state((72, 67, 64, 48), (71, 67, 62, 55))  # I -> V, no parallels
+    assert float(ONLY_PARALLELS.cell_energy(clean).sum()) == 0
+    fifths = state((72, 64, 55, 48), (74, 65, 57, 50))
+    energy = ONLY_PARALLELS.cell_energy(fifths)[0]
+    # Tenor-bass fifths and soprano-bass double octaves, charged to both voices at both steps.
+    assert energy.tolist() == [[1, 1], [0, 0], [1, 1], [2, 2]]
+
+
+def test_the_prior_steers_gibbs_sampling_away_from_parallels():
+    """With a model that has no opinion (uniform logits) random voices make parallels; the prior
+    makes the same sampler avoid them."""
+    soprano = np.array([72, 74, 76, 77, 79, 77, 76, 74] * 4)
+    pitches = torch.full((4, 4, soprano.size), REST)
+    pitches[:, 0] = torch.from_numpy(soprano)
+    mask = torch.ones_like(pitches, dtype=torch.bool)
+    mask[:, 0] = False
+
+    def uniform_model(onehot, block):
+        return torch.zeros(onehot.shape)
+
+    def parallels(sampled):
+        rates = []
+        for piece in sampled.numpy():
+            chorale = chorale_from_pitches("toy", piece.astype(np.int16))
+            rates.append(parallel_fifths(chorale) + parallel_octaves(chorale))
+        return float(np.mean(rates))
+
+    prior = VoiceLeadingPrior(parallels=20.0, crossing=20.0, spacing=0.0, non_chord=0.0)
+    free = gibbs_sample(uniform_model, pitches, mask, steps=40, generator=torch.Generator().manual_seed(0))
+    ruled = gibbs_sample(
+        uniform_model, pitches, mask, steps=40, generator=torch.Generator().manual_seed(0), prior=prior
+    )
+    assert parallels(free) > 0.02  # random chords: about 0.05 per transition
+    assert parallels(ruled) == 0.0
+    assert torch.equal(ruled[:, 0], pitches[:, 0])
