@@ -2,13 +2,13 @@
 # This folder's campaign: a search over compose's sampler settings on the judge's score, two
 # workers on one journal study, then the best setting and the shipped one on three tunes the
 # search never saw. Run from anywhere; writes study/ (ignored by git) and results.json.
-#   bash experiments/compose_search/run.sh            # TRIALS=20 SECONDS_PER_TRACK=30 by default
+#   bash experiments/compose_search/run.sh            # TRIALS=20 SECONDS_PER_TRACK=20 by default
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=experiments/compose_search
 study=$here/study
 trials=${TRIALS:-20}
-seconds=${SECONDS_PER_TRACK:-30} # short tracks keep a trial near a minute on 2 shared cores
+seconds=${SECONDS_PER_TRACK:-20} # short tracks keep a trial near a minute on 2 shared cores
 mkdir -p "$study"
 for worker in 0 1; do
   .venv/bin/deepchorale search hparams_search=compose search.study_dir="$study" search.n_trials="$trials" \

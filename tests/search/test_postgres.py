@@ -63,7 +63,7 @@ def test_workers_and_trial_processes_share_a_postgres_study(postgres_url, tmp_pa
     reopened.report(2.0, step=1)
     assert reopened.should_prune()
     second.tell(b, state=TrialState.PRUNED)
-    with Heartbeat(first, a, interval=0.05):
+    with Heartbeat(a, interval=0.05):
         time.sleep(0.2)
     time.sleep(0.3)
     assert fail_stale_trials(open_study("pg", spec, "minimize"), stale_after=0.2) == [a.number]

@@ -46,7 +46,7 @@ def test_a_trial_whose_worker_stopped_stamping_is_failed_and_retried(tmp_path):
     study.tell(done, 0.5)
     lost = study.ask()
     x = lost.suggest_float("x", 0, 1)
-    with Heartbeat(study, lost, interval=0.05):
+    with Heartbeat(lost, interval=0.05):
         time.sleep(0.2)
         assert fail_stale_trials(open_study("s", spec, "minimize"), stale_after=5.0) == []  # still beating
     time.sleep(0.3)  # the worker is gone: no stamp for longer than stale_after

@@ -112,8 +112,8 @@ def budget_used(study: optuna.Study) -> int:
 class Heartbeat:
     """Stamps a running trial every `interval` seconds from a thread, while the block runs."""
 
-    def __init__(self, study: optuna.Study, trial: optuna.Trial, interval: float) -> None:
-        self.study, self.trial, self.interval = study, trial, interval
+    def __init__(self, trial: optuna.Trial, interval: float) -> None:
+        self.trial, self.interval = trial, interval
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.beat, daemon=True)
 

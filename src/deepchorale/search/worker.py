@@ -116,7 +116,7 @@ def run_trial(search: Search, study: optuna.Study, trial: optuna.Trial, params: 
     with open(run_dir / "trial.log", "w") as log:
         # Started before the heartbeat thread: a fork with no other thread running is the safe one.
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
-        with Heartbeat(study, trial, search.heartbeat_seconds):
+        with Heartbeat(trial, search.heartbeat_seconds):
             code = process.wait()
     seconds = time.perf_counter() - start
     if code == PRUNED_EXIT:
