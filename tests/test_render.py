@@ -130,7 +130,7 @@ def write_soundfont(path):
 
 
 FOUR_VOICES = """
-import sys, pretty_midi
+import sys, deepchorale, pretty_midi  # deepchorale first, as every entry point imports it
 midi = pretty_midi.PrettyMIDI()
 for pitch in (72, 67, 64, 48):
     voice = pretty_midi.Instrument(0)  # the one preset of the soundfont
