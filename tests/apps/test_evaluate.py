@@ -78,23 +78,23 @@ def test_a_folder_is_scored_and_bad_files_are_listed(pieces, tiny_judge, tmp_pat
     assert "first.mid" in run.stdout and "empty file" in run.stdout
 
 
+def evaluate_without_judge(inputs: str, logger: str, run_dir, cwd) -> None:
+    judge = f"judge={cwd / 'no_judge.pt'}"
+    run = evaluate(f"inputs={inputs}", judge, f"logger={logger}", f"hydra.run.dir={run_dir}", cwd=cwd)
+    assert run.returncode == 0, run.stderr[-3000:]
+
+
 def test_without_judge_weights_scores_are_null_with_a_note(pieces, tmp_path):
     named = [str(pieces / "first.mid"), str(pieces / "notes.txt"), str(tmp_path / "missing.mid")]
-    run = evaluate(
-        f"inputs=[{','.join(named)}]",
-        f"judge={tmp_path / 'no_judge.pt'}",
-        "logger=none",
-        f"hydra.run.dir={tmp_path / 'run'}",
-        cwd=tmp_path,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
+    evaluate_without_judge(f"[{','.join(named)}]", "none", tmp_path / "run", tmp_path)
     results = json.loads((tmp_path / "run" / "results.json").read_text())
     (piece,) = results["files"]
     assert piece["judge_score"] is None and piece["combined_score"] is None
     assert "no judge weights" in results["set"]["judge"]
     assert results["set"]["frechet_judge_distance"] is None
     reasons = {entry["file"]: entry["reason"] for entry in results["failed"]}
-    assert reasons == {named[1]: "not a MIDI or MusicXML file", named[2]: "not found"}
+    assert reasons[named[1]].startswith("unsupported format (use .mid, .midi, .xml")
+    assert reasons == {named[1]: reasons[named[1]], named[2]: "not found"}
     assert not (tmp_path / "run" / "wandb").exists()
 
 
@@ -107,15 +107,50 @@ def test_nothing_scorable_is_one_line_and_exit_2(pieces, tmp_path):
     assert not (tmp_path / "results.json").exists()
 
 
+def test_the_run_logs_to_the_loggers_of_conf_logger(pieces, tmp_path):
+    """`logger=csv` swaps W&B for Lightning's CSV logger: the app builds what conf/logger/ says."""
+    evaluate_without_judge(str(pieces / "first.mid"), "csv", tmp_path, tmp_path)
+    assert not (tmp_path / "wandb").exists()
+    with open(tmp_path / "csv" / "version_0" / "metrics.csv", newline="") as handle:
+        (row,) = csv.DictReader(handle)
+    results = json.loads((tmp_path / "results.json").read_text())
+    overlap = results["set"]["distances"]["pitch_range"]["overlap_area"]
+    assert float(row["overlap_area/pitch_range"]) == pytest.approx(overlap)
+    assert "judge_score_mean" not in row  # no judge weights: no mean to log
+    assert (tmp_path / "csv" / "version_0" / "hparams.yaml").read_text().count("judge_window: 96") == 1
+
+
 def test_reading_rules_for_musicxml_and_fewer_tracks(corpus, tmp_path):
-    from deepchorale.apps.evaluate import read_piece, voice_slots
     from deepchorale.data.corpus import corpus_files
+    from deepchorale.evaluation.set_scoring import find_files, read_pieces
 
     score = next(p for p in corpus_files("bach") if p.suffix in (".mxl", ".xml"))
-    assert read_piece(score).pitches.shape[0] == 4
-    assert [voice_slots(n) for n in (1, 2, 3, 4)] == [[0], [0, 3], [0, 1, 3], [0, 1, 2, 3]]
     midi = to_midi(corpus.chorales[0])
     midi.instruments = [midi.instruments[0], midi.instruments[3]]  # soprano and bass only
     midi.write(str(tmp_path / "duet.mid"))
-    duet = read_piece(tmp_path / "duet.mid")
+    (tmp_path / "readme.txt").write_text("not music")
+    files = find_files([tmp_path, score])
+    assert list(files) == ["duet.mid", str(score)]
+    names, (duet, chorale), failed = read_pieces(files)
+    assert names == ["duet.mid", str(score)] and failed == []
+    assert chorale.pitches.shape[0] == 4 and (chorale.pitches >= 0).any(axis=1).all()
     assert (duet.pitches[1:3] == -1).all() and (duet.pitches[[0, 3]] >= 0).any(axis=1).all()
+
+
+def test_the_csv_has_a_row_per_piece_and_empty_cells_for_missing_values(tmp_path):
+    from deepchorale.evaluation.set_report import write_csv
+
+    pieces = [
+        {"file": "a.mid", "steps": 64, "key": "C major", "judge_score": None, "combined_score": None,
+         "ks_pitch_distance": 0.25, "metrics": {"pitch_range": 12.0, "groove_consistency": float("nan")}},
+        {"file": "b.mid", "steps": 32, "key": "A minor", "judge_score": 80.0, "combined_score": 70.0,
+         "ks_pitch_distance": 0.5, "metrics": {"pitch_range": 7.0}},
+    ]  # fmt: skip
+    write_csv(tmp_path / "results.csv", pieces)
+    with open(tmp_path / "results.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["file"], r["pitch_range"], r["groove_consistency"]) for r in rows] == [
+        ("a.mid", "12.0", ""),
+        ("b.mid", "7.0", ""),
+    ]
+    assert rows[0]["judge_score"] == "" and rows[1]["judge_score"] == "80.0"

@@ -88,7 +88,7 @@ def bad_input(case: str, folder) -> str:
         ("empty", "empty file"),
         ("corrupt", "not a readable MIDI"),
         ("drums", "only drums"),
-        ("text", "unsupported melody format"),
+        ("text", "notes.txt: unsupported format"),
     ],
 )
 def test_bad_melodies_are_one_clear_error(tmp_path, case, message):

@@ -1,4 +1,5 @@
-"""The melody to harmonise: read from MIDI, MusicXML or a built-in tune, on the 16th grid.
+"""The melody to harmonise: one part of a score file (read by `data/scores.py`) or a built-in tune,
+on the 16th grid.
 
 Every path ends in a `Melody` with its meter, pickup, tempo and key (detected, overridable), and
 every bad input ends in one `MelodyError` naming the problem, never a traceback.
@@ -9,16 +10,17 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-import pretty_midi
 
 from deepchorale.compose.melodies import BUILTIN_MELODIES
-from deepchorale.data.chorale import REST, STEPS_PER_QUARTER
+from deepchorale.data.chorale import REST
 from deepchorale.data.convert import ONEHOT_HIGH, ONEHOT_LOW
 from deepchorale.data.key import estimate_key
-from deepchorale.data.musicxml import MusicXMLError, read_musicxml
+from deepchorale.data.musicxml import Part, PartNote
+from deepchorale.data.scores import SCORE_SUFFIXES, ScoreError, grid_meter, on_grid, read_score, to_step
 
 SOPRANO_RANGE = (60, 81)  # C4-A5, the JSB soprano range (Huang et al. 2017)
 # Where a tune wider than that range may still go: up to Coconet's top pitch, and down to an octave
@@ -26,9 +28,8 @@ SOPRANO_RANGE = (60, 81)  # C4-A5, the JSB soprano range (Huang et al. 2017)
 SOPRANO_REACH = (ONEHOT_LOW + 12, ONEHOT_HIGH)
 # Track names that say "this is the tune" in MIDI files from DAWs, notation programs and the web.
 MELODY_TRACK_NAMES = re.compile(r"melod|lead|vocal|voice|sopran|tune|theme|singer", re.IGNORECASE)
+LEGATO_OVERLAP = Fraction(1, 8)  # quarters a note may overlap the next in a single line (a 32nd)
 NOTE_NAMES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-MIDI_SUFFIXES = {".mid", ".midi"}
-MUSICXML_SUFFIXES = {".xml", ".musicxml", ".mxl"}
 
 
 class MelodyError(ValueError):
@@ -92,89 +93,52 @@ def parse_tune(name: str) -> Melody:
     return melody_from_notes(name, notes, step, meter=tune.meter, pickup=tune.pickup, qpm=tune.qpm)
 
 
-def is_monophonic(notes: list[pretty_midi.Note]) -> bool:
+def is_monophonic(notes: list[PartNote]) -> bool:
     """At most one note at a time, bar a few overlaps (legato playing, grace notes)."""
-    ordered = sorted(notes, key=lambda n: n.start)
-    overlaps = sum(b.start < a.end - 0.05 for a, b in itertools.pairwise(ordered))
+    ordered = sorted(notes, key=lambda n: n.onset)
+    overlaps = sum(b.onset < a.onset + a.duration - LEGATO_OVERLAP for a, b in itertools.pairwise(ordered))
     return overlaps <= 0.1 * len(ordered)
 
 
-def melody_track(midi: pretty_midi.PrettyMIDI, voiced: list[int]) -> int:
-    """The track that carries the tune: one named so (melody, lead, vocals...), else the highest of
-    the single-line tracks (chord pads and piano parts sit high but are not the tune), by median pitch
+def melody_part(parts: list[Part], voiced: list[int]) -> int:
+    """The part that carries the tune: one named so (melody, lead, vocals...), else the highest of
+    the single-line parts (chord pads and piano parts sit high but are not the tune), by median pitch
     so that a few high notes of a bass line do not win."""
-    named = [i for i in voiced if MELODY_TRACK_NAMES.search(midi.instruments[i].name or "")]
-    single_lines = [i for i in voiced if is_monophonic(midi.instruments[i].notes)]
+    named = [i for i in voiced if MELODY_TRACK_NAMES.search(parts[i].name)]
+    single_lines = [i for i in voiced if is_monophonic(parts[i].notes)]
     candidates = named or single_lines or voiced
-    return max(candidates, key=lambda i: np.median([n.pitch for n in midi.instruments[i].notes]))
+    return max(candidates, key=lambda i: np.median([n.pitch for n in parts[i].notes]))
 
 
-def read_midi_melody(path: Path, track: int | None = None) -> Melody:
+def read_melody(path: Path, track: int | None = None) -> Melody:
+    """One part of a score file (`track`, numbered as in the file, or `melody_part`) as a Melody;
+    within the part, overlapping notes keep the highest (a skyline: the tune of a piano part)."""
     try:
-        midi = pretty_midi.PrettyMIDI(str(path))
-    except Exception as error:  # pretty_midi/mido raise many unrelated types on bad bytes
-        raise MelodyError(f"{path.name}: not a readable MIDI file ({type(error).__name__})") from error
-    voiced = [
-        i for i, instrument in enumerate(midi.instruments) if instrument.notes and not instrument.is_drum
-    ]
-    if not voiced:
-        drums = any(i.is_drum and i.notes for i in midi.instruments)
-        raise MelodyError(f"{path.name}: {'only drums' if drums else 'no notes'}, nothing to harmonise")
+        score = read_score(path)
+    except ScoreError as error:
+        raise MelodyError(f"{path.name}: {error}") from error
+    voiced = [i for i, part in enumerate(score.parts) if part.notes]
     if track is not None and track not in voiced:
         raise MelodyError(f"{path.name}: track {track} has no pitched notes (pitched tracks: {voiced})")
-    # Within the track, overlapping notes keep the highest (a skyline: the tune of a piano part).
-    chosen = [midi.instruments[track if track is not None else melody_track(midi, voiced)]]
-
-    def step(seconds: float) -> int:
-        return round(midi.time_to_tick(seconds) * STEPS_PER_QUARTER / midi.resolution)
-
-    notes = [(step(n.start), max(step(n.end), step(n.start) + 1), n.pitch) for i in chosen for n in i.notes]
-    _, tempi = midi.get_tempo_changes()
-    signatures = midi.time_signature_changes
-    meter = (signatures[0].numerator, signatures[0].denominator) if signatures else (4, 4)
-    return melody_from_notes(
-        path.stem, notes, meter=meter, qpm=round(float(tempi[0]), 2) if len(tempi) else 120.0
-    )
-
-
-def read_musicxml_melody(path: Path, track: int | None = None) -> Melody:
-    try:
-        score = read_musicxml(path)
-    except MusicXMLError as error:
-        raise MelodyError(str(error)) from error
-    parts = [p for p in score.parts if p.notes]
-    if not parts:
-        raise MelodyError(f"{path.name}: no notes, nothing to harmonise")
-    part = parts[track if track is not None and track < len(parts) else 0]
-    notes = [
-        (round(n.onset * STEPS_PER_QUARTER), round((n.onset + n.duration) * STEPS_PER_QUARTER), n.pitch)
-        for n in part.notes
-    ]
-    notes = [n for n in notes if n[1] > n[0]]
-    pickup = round(score.pickup * STEPS_PER_QUARTER)
-    return melody_from_notes(path.stem, notes, meter=score.meter or (4, 4), pickup=pickup)
+    part = score.parts[track if track is not None else melody_part(score.parts, voiced)]
+    notes = [(n.start, n.end, n.pitch) for n in on_grid([(0, part)], score.performed).notes]
+    metadata = {"qpm": score.qpm} if score.qpm else {}
+    meter, pickup = grid_meter(score.meter), to_step(score.pickup)
+    return melody_from_notes(path.stem, notes, meter=meter, pickup=pickup, **metadata)
 
 
 def load_melody(source: str, track: int | None = None) -> Melody:
-    """A built-in tune by name, or a MIDI / MusicXML file by path."""
+    """A built-in tune by name, or a score file by path."""
     if source in BUILTIN_MELODIES:
         return parse_tune(source)
     path = Path(source)
-    if path.suffix.lower() not in MIDI_SUFFIXES | MUSICXML_SUFFIXES:
-        if not path.exists():
+    if not path.exists():
+        if path.suffix.lower() not in SCORE_SUFFIXES:
             raise MelodyError(
                 f"unknown melody {source!r}: not a file, nor a built-in ({', '.join(BUILTIN_MELODIES)})"
             )
-        raise MelodyError(
-            f"{path.name}: unsupported melody format (use .mid, .midi, .xml, .musicxml or .mxl)"
-        )
-    if not path.is_file():
-        raise MelodyError(f"melody file {path} not found")
-    if path.stat().st_size == 0:
-        raise MelodyError(f"{path.name}: empty file")
-    if path.suffix.lower() in MIDI_SUFFIXES:
-        return read_midi_melody(path, track)
-    return read_musicxml_melody(path, track)
+        raise MelodyError(f"melody file {path} not found")  # the whole path: where it was looked for
+    return read_melody(path, track)
 
 
 def place_in_soprano_range(

@@ -22,10 +22,11 @@ from deepchorale.data import chorale as chorale_module
 from deepchorale.data import corpus as corpus_module
 from deepchorale.data import key as key_module
 from deepchorale.data import musicxml as musicxml_module
+from deepchorale.data import scores as scores_module
 from deepchorale.data.chorale import Chorale
 from deepchorale.data.corpus import Corpus, CorpusOptions, build_corpus, corpus_files
 
-PARSING_MODULES = (chorale_module, corpus_module, key_module, musicxml_module)
+PARSING_MODULES = (chorale_module, corpus_module, key_module, musicxml_module, scores_module)
 
 
 def cache_key(options: CorpusOptions) -> str:

@@ -5,24 +5,29 @@ One module so that all models agree on the encodings:
   all-zero row.
 - Merged piano roll: (T, 128) booleans, all voices in one plane, as DeepComposer's AR-CNN sees it.
 - MIDI: four tracks (S, A, T, B); meter, pickup (as a short first bar), key and fermatas (as text
-  events) survive a round trip.
+  events) survive a round trip. Reading goes through the one score reader, `data/scores.py`.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pretty_midi
 
-from deepchorale.data.chorale import REST, STEPS_PER_QUARTER, VOICES, Chorale, Note, chorale_from_notes
-from deepchorale.data.key import estimate_key
+from deepchorale.data.chorale import REST, STEPS_PER_QUARTER, VOICES, Chorale
+from deepchorale.data.scores import (
+    FERMATA_TEXT,
+    ScoreError,
+    chorale_on_grid,
+    high_to_low,
+    midi_score,
+    open_midi,
+)
 
 ONEHOT_LOW = 36
 ONEHOT_HIGH = 81
 ONEHOT_PITCHES = ONEHOT_HIGH - ONEHOT_LOW + 1  # 46
-FERMATA_TEXT = "fermata"
 DEFAULT_PROGRAMS = (19, 19, 19, 19)  # church organ on every voice
 
 
@@ -95,51 +100,13 @@ def to_midi(chorale: Chorale, qpm: float = 80.0, programs=DEFAULT_PROGRAMS, velo
     return midi
 
 
-def final_bass(pitches: np.ndarray) -> int | None:
-    """The last sounding bass pitch, the usual tonic of a chorale's final cadence."""
-    bass = pitches[-1][pitches[-1] != REST]
-    return int(bass[-1]) if bass.size else None
-
-
-def _steps(midi: pretty_midi.PrettyMIDI, seconds: float) -> int:
-    return round(midi.time_to_tick(seconds) * STEPS_PER_QUARTER / midi.resolution)
-
-
 def from_midi(source: str | Path | pretty_midi.PrettyMIDI, id: str | None = None) -> Chorale:
     """Read a four-voice MIDI file (four non-drum tracks, ordered high to low by mean pitch)."""
-    midi = source if isinstance(source, pretty_midi.PrettyMIDI) else pretty_midi.PrettyMIDI(str(source))
-    tracks = [t for t in midi.instruments if not t.is_drum and t.notes]
+    midi = source if isinstance(source, pretty_midi.PrettyMIDI) else open_midi(Path(source))
+    score = midi_score(midi)
+    tracks = high_to_low(score.parts)
     if len(tracks) != len(VOICES):
-        raise ValueError(f"expected four voiced tracks, found {len(tracks)}")
-    tracks.sort(key=lambda t: -np.mean([n.pitch for n in t.notes]))
-    notes = [
-        Note(voice, _steps(midi, n.start), _steps(midi, n.end), n.pitch)
-        for voice, track in enumerate(tracks)
-        for n in track.notes
-    ]
-    num_steps = max(n.end for n in notes)
-    fermatas = np.zeros(num_steps, bool)
-    for event in midi.text_events:
-        if event.text.startswith(FERMATA_TEXT):
-            start = _steps(midi, event.time)
-            fermatas[start : start + int(event.text.split()[1])] = True
-    signatures = midi.time_signature_changes
-    pickup = 0
-    if len(signatures) > 1 and signatures[0].denominator == 16:
-        pickup = signatures[0].numerator
-        signatures = signatures[1:]
-    meter = (signatures[0].numerator, signatures[0].denominator) if signatures else (4, 4)
-    chorale = chorale_from_notes(
-        id or (Path(source).stem if not isinstance(source, pretty_midi.PrettyMIDI) else "midi"),
-        notes,
-        num_steps,
-        fermatas,
-        meter=meter,
-        pickup=pickup,
-    )
-    if midi.key_signature_changes:
-        number = midi.key_signature_changes[0].key_number
-        tonic, mode = number % 12, "minor" if number >= 12 else "major"
-    else:
-        tonic, mode = estimate_key(chorale.pitches, final_bass=final_bass(chorale.pitches))
-    return replace(chorale, key_tonic=tonic, key_mode=mode)
+        raise ScoreError(f"expected four voiced tracks, found {len(tracks)}")
+    name = id or (Path(source).stem if not isinstance(source, pretty_midi.PrettyMIDI) else "midi")
+    chorale, _ = chorale_on_grid(score, list(enumerate(tracks)), name)
+    return chorale

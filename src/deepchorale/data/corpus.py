@@ -2,8 +2,9 @@
 
 We read the files directly (music21's `chorales.Iterator` repeats 21 of its 371 entries), keep
 every score that holds exactly one Soprano, Alto, Tenor and Bass part (instrumental parts that
-double or decorate them are dropped), and count every other piece under a named reason.
-Parsing uses both cores; the result is cached by `deepchorale.data.cache`.
+double or decorate them are dropped), and count every other piece under a named reason. Files
+are read by the one score reader, `data/scores.py`, on both cores; the result is cached by
+`deepchorale.data.cache`.
 """
 
 from __future__ import annotations
@@ -15,17 +16,14 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from deepchorale.data.chorale import REST, STEPS_PER_QUARTER, VOICES, Chorale, Note, chorale_from_notes
-from deepchorale.data.convert import final_bass
-from deepchorale.data.key import estimate_key
-from deepchorale.data.musicxml import MusicXMLError, Score, read_musicxml
-
-MUSICXML_SUFFIXES = {".mxl", ".xml", ".musicxml"}
+from deepchorale.data.chorale import REST, Chorale
+from deepchorale.data.musicxml import Score
+from deepchorale.data.scores import MUSICXML_SUFFIXES, ScoreError, chorale_on_grid, read_score, satb_parts
 
 
 @dataclass(frozen=True)
@@ -47,10 +45,6 @@ class Corpus:
     info: dict = field(default_factory=dict)
 
 
-class SkipPiece(Exception):
-    """This piece is not a four-voice chorale; the message is the reason."""
-
-
 def corpus_dir(composer: str) -> Path:
     """Where music21 keeps a composer's files (found without importing music21, which is slow)."""
     spec = importlib.util.find_spec("music21")
@@ -63,53 +57,11 @@ def corpus_files(composer: str) -> list[Path]:
     return sorted(p for p in corpus_dir(composer).iterdir() if p.is_file() and not p.name.startswith("_"))
 
 
-def satb_parts(score: Score, keep_instrumental: bool) -> list:
-    """The Soprano, Alto, Tenor and Bass parts in that order, or SkipPiece with the reason."""
-    if len(score.parts) == 4 and not any(p.name for p in score.parts):
-        return score.parts  # unnamed four-part scores are written S, A, T, B
-    found = {voice: [p for p in score.parts if p.name.lower().startswith(voice)] for voice in VOICES}
-    doubled = [voice for voice, parts in found.items() if len(parts) > 1]
-    missing = [voice for voice, parts in found.items() if not parts]
-    if doubled:
-        raise SkipPiece(f"more than four voices (two {doubled[0]} parts)")
-    if missing:
-        names = ", ".join(p.name or "?" for p in score.parts)
-        raise SkipPiece(f"not an S/A/T/B score ({len(score.parts)} parts: {names})")
-    if len(score.parts) > 4 and not keep_instrumental:
-        raise SkipPiece("instrumental parts besides the four voices")
-    return [found[voice][0] for voice in VOICES]
-
-
 def chorale_from_score(score: Score, id: str, source: str = "", keep_instrumental: bool = True):
-    """Quantise a four-part score onto the 16th grid. Returns (chorale, quantized, dropped)."""
-    notes, fermata_spans = [], []
-    quantized = dropped = 0
-    for voice, part in enumerate(satb_parts(score, keep_instrumental)):
-        if not part.notes:
-            raise SkipPiece(f"the {VOICES[voice]} has no notes")
-        for note in part.notes:
-            start_exact = note.onset * STEPS_PER_QUARTER
-            end_exact = (note.onset + note.duration) * STEPS_PER_QUARTER
-            start, end = round(start_exact), round(end_exact)
-            quantized += start != start_exact or end != end_exact
-            if end <= start:
-                dropped += 1
-                continue
-            if note.tie_continues and notes and notes[-1].voice == voice and notes[-1].end == start:
-                notes[-1] = Note(voice, notes[-1].start, end, notes[-1].pitch)
-            else:
-                notes.append(Note(voice, start, end, note.pitch))
-            if note.fermata:
-                fermata_spans.append((start, end))
-    num_steps = max(n.end for n in notes)
-    fermatas = np.zeros(num_steps, bool)
-    for start, end in fermata_spans:
-        fermatas[start:end] = True
-    meter = score.meter or (4, 4)
-    pickup = round(score.pickup * STEPS_PER_QUARTER)
-    chorale = chorale_from_notes(id, notes, num_steps, fermatas, meter=meter, pickup=pickup, source=source)
-    tonic, mode = estimate_key(chorale.pitches, final_bass=final_bass(chorale.pitches))
-    return replace(chorale, key_tonic=tonic, key_mode=mode), quantized, dropped
+    """A four-part score's S/A/T/B parts on the 16th grid. Returns (chorale, quantized, dropped)."""
+    voices = list(enumerate(satb_parts(score, keep_instrumental)))
+    chorale, grid = chorale_on_grid(score, voices, id, source)
+    return chorale, grid.quantized, grid.dropped
 
 
 def parse_file(path: Path, options: CorpusOptions):
@@ -118,11 +70,10 @@ def parse_file(path: Path, options: CorpusOptions):
     if path.suffix.lower() not in MUSICXML_SUFFIXES:
         return id + path.suffix, None, f"not a MusicXML score ({path.suffix})", 0, 0
     try:
-        score = read_musicxml(path)
         chorale, quantized, dropped = chorale_from_score(
-            score, id, f"{options.composer}/{path.name}", options.keep_instrumental_scores
+            read_score(path), id, f"{options.composer}/{path.name}", options.keep_instrumental_scores
         )
-    except (SkipPiece, MusicXMLError) as reason:
+    except ScoreError as reason:
         return id, None, str(reason), 0, 0
     return id, chorale, None, quantized, dropped
 

@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from deepchorale.data.chorale import Chorale, chorale_from_pitches
-from deepchorale.data.convert import final_bass
 from deepchorale.data.datamodule import ChoraleDataModule
-from deepchorale.data.key import estimate_key
+from deepchorale.data.key import estimate_key, final_bass
 
 JSB_SPLITS = {"train": "train", "val": "valid", "test": "test"}
 

@@ -25,6 +25,12 @@ def _profiles() -> np.ndarray:
 KEY_PROFILES = _profiles()
 
 
+def final_bass(pitches: np.ndarray) -> int | None:
+    """The last sounding bass pitch of (4, T) pitches, the usual tonic of a chorale's final cadence."""
+    bass = pitches[-1][pitches[-1] >= 0]
+    return int(bass[-1]) if bass.size else None
+
+
 def estimate_key(pitches: np.ndarray, final_bass: int | None = None) -> tuple[int, str]:
     """(tonic pitch class, "major" | "minor") of the sounding pitches (any shape, -1 = rest)."""
     sounding = pitches[pitches >= 0]

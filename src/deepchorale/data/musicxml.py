@@ -23,7 +23,8 @@ STEP_SEMITONES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 
 
 class MusicXMLError(ValueError):
-    """The file is not a MusicXML score this reader can use."""
+    """The file is not a MusicXML score this reader can use; the message is the reason (without the
+    file's name, which the caller adds where it needs it)."""
 
 
 @dataclass
@@ -43,12 +44,20 @@ class Part:
 
 @dataclass
 class Score:
+    """A score of any format in quarter notes: this reader fills parts, meter and pickup; the MIDI
+    reader of `data/scores.py` also what only MIDI files say."""
+
     parts: list[Part]
     meter: tuple[int, int] | None
     pickup: Fraction  # quarter notes before the first full bar
+    key: tuple[int, str] | None = None  # (tonic, mode) of a MIDI key signature; None: estimate it
+    qpm: float | None = None  # the tempo a MIDI file gives
+    # (onset, end) of fermatas marked outside the notes (MIDI text events)
+    fermatas: list[tuple[Fraction, Fraction]] = field(default_factory=list)
+    performed: bool = False  # MIDI: durations as played (staccato shortens them), not as written
 
 
-def _rootfile(archive: zipfile.ZipFile, path: Path) -> str:
+def _rootfile(archive: zipfile.ZipFile) -> str:
     """The score inside a .mxl: named by META-INF/container.xml, else its first .xml/.musicxml."""
     names = archive.namelist()
     if "META-INF/container.xml" in names:
@@ -57,7 +66,7 @@ def _rootfile(archive: zipfile.ZipFile, path: Path) -> str:
             return rootfile.get("full-path")
     scores = [n for n in names if n.endswith((".xml", ".musicxml")) and not n.startswith("META-INF")]
     if not scores:
-        raise MusicXMLError(f"{path.name}: compressed MusicXML without a score file")
+        raise MusicXMLError("compressed MusicXML without a score file")
     return scores[0]
 
 
@@ -65,10 +74,10 @@ def _read_root(path: Path) -> ET.Element:
     try:
         if path.suffix.lower() == ".mxl":
             with zipfile.ZipFile(path) as archive:
-                return ET.fromstring(archive.read(_rootfile(archive, path)))
+                return ET.fromstring(archive.read(_rootfile(archive)))
         return ET.parse(path).getroot()
     except (ET.ParseError, zipfile.BadZipFile, OSError) as error:
-        raise MusicXMLError(f"{path.name}: unreadable MusicXML ({error})") from error
+        raise MusicXMLError(f"unreadable MusicXML ({error})") from error
 
 
 def _pitch(note: ET.Element) -> int:
@@ -137,7 +146,7 @@ def read_musicxml(path: str | Path) -> Score:
     path = Path(path)
     root = _read_root(path)
     if root.tag != "score-partwise":
-        raise MusicXMLError(f"{path.name}: not a partwise MusicXML score (root <{root.tag}>)")
+        raise MusicXMLError(f"not a partwise MusicXML score (root <{root.tag}>)")
     names = {
         score_part.get("id"): (score_part.findtext("part-name") or "").strip()
         for score_part in root.iter("score-part")

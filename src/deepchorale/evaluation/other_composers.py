@@ -2,7 +2,8 @@
 negatives (Palestrina, Monteverdi, the Trecento, Josquin, the Classical string quartets).
 
 Parsed once in a process pool and cached as one .npz beside the Bach corpus (the same format,
-`data.cache`), keyed by the options, music21's version, the files and the parsing functions' source.
+`data.cache`), keyed by the options, music21's version, the files, and the source of the score
+reader (`data/scores.py`, which reads every file) and of the functions here that choose and parse.
 Pieces are split 80/10/10 by a hash of their file name.
 """
 
@@ -20,14 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from deepchorale.data import musicxml as musicxml_module
+from deepchorale.data import scores as scores_module
 from deepchorale.data.cache import load_corpus, save_corpus
-from deepchorale.data.chorale import STEPS_PER_QUARTER, Chorale, Note, chorale_from_notes
+from deepchorale.data.chorale import Chorale
 from deepchorale.data.corpus import Corpus, corpus_dir, parse_files
-from deepchorale.data.musicxml import PartNote, read_musicxml
+from deepchorale.data.scores import ScoreError, chorale_on_grid, four_voices, read_score
 from deepchorale.data.split import FRACTIONS, SPLITS
-
-# SATB ranges (MIDI) for the random families, close to the JSB ranges of Coconet (Huang et al. 2017).
-
 
 # Which files of music21's corpus each composer contributes (Beethoven's .krn duplicates his .mxl).
 COMPOSER_SUFFIXES = {
@@ -75,82 +74,28 @@ def other_composer_files(options: OtherComposersOptions) -> list[Path]:
     return files
 
 
-def _music21_parts(path: Path) -> tuple[list[list[PartNote]], tuple[int, int] | None]:
-    """Humdrum and ABC through music21 (slow but the only reader); a chord's top note stands in for it."""
-    import music21
-
-    parsed = music21.converter.parse(path)
-    # music21 reads a multi-voice ABC file as an Opus of one-part scores, one per voice.
-    scores = parsed.scores if isinstance(parsed, music21.stream.Opus) else [parsed]
-    parts = []
-    for part in (part for score in scores for part in score.parts):
-        notes = []
-        for element in part.flatten().notes:
-            pitch = max(p.midi for p in element.pitches)
-            tie = element.tie.type if element.tie is not None else None
-            onset, duration = Fraction(element.offset), Fraction(element.quarterLength)
-            notes.append(PartNote(onset, duration, pitch, tie in ("stop", "continue"), False))
-        parts.append(notes)
-    signatures = list(parsed.recurse().getElementsByClass("TimeSignature"))
-    meter = (signatures[0].numerator, signatures[0].denominator) if signatures else None
-    return parts, meter
-
-
-def reduce_to_four(parts: list[list[PartNote]]) -> list[list[PartNote]]:
-    """At most four parts, high to low: the highest and the lowest (by mean pitch) and the two
-    busiest (most sounding time) of the others; fewer parts stay as they are."""
-    parts = sorted((p for p in parts if p), key=lambda p: -np.mean([n.pitch for n in p]))
-    if len(parts) > 4:
-        middle = sorted(parts[1:-1], key=lambda p: -sum(n.duration for n in p))[:2]
-        parts = [parts[0], *sorted(middle, key=lambda p: -np.mean([n.pitch for n in p])), parts[-1]]
-    return parts
-
-
 def parse_other_composer(path: Path, options: OtherComposersOptions):
     """One file -> (id, chorale or None, reason or None, quantized, dropped)."""
     id = str(path.relative_to(corpus_dir(""))).rsplit(".", 1)[0]
     try:
-        if path.suffix.lower() in (".mxl", ".xml"):
-            score = read_musicxml(path)
-            parts, meter = [p.notes for p in score.parts], score.meter
-        else:
-            parts, meter = _music21_parts(path)
-    except Exception as error:  # music21 raises many kinds of error on a bad file
-        return id, None, f"unreadable ({type(error).__name__})", 0, 0
-    parts = reduce_to_four(parts)
-    if not parts:
-        return id, None, "no notes", 0, 0
-    # Renaissance scores are written in halves and wholes, quartet movements often in eighths:
-    # scale by a power of two so the median note is a quarter, as in the chorales, or the judge
-    # would learn the notation's note values instead of the style.
-    durations = [float(n.duration) for p in parts for n in p if n.duration > 0]
-    scale = Fraction(2) ** int(np.clip(round(-np.log2(np.median(durations))), -2, 2))
-    if not options.normalise_note_values:
-        scale = Fraction(1)
-    notes, quantized, dropped = [], 0, 0
-    for voice, part in enumerate(parts):
-        for note in part:
-            exact_start = note.onset * scale * STEPS_PER_QUARTER
-            exact_end = (note.onset + note.duration) * scale * STEPS_PER_QUARTER
-            start, end = round(exact_start), round(exact_end)
-            quantized += start != exact_start or end != exact_end
-            if end <= start:
-                dropped += 1
-            elif note.tie_continues and notes and notes[-1].voice == voice and notes[-1].end == start:
-                notes[-1] = Note(voice, notes[-1].start, end, notes[-1].pitch)
-            else:
-                notes.append(Note(voice, start, end, note.pitch))
-    numerator, denominator = meter or (4, 4)
-    denominator = int(denominator / scale) if denominator / scale >= 1 else denominator
-    if numerator * STEPS_PER_QUARTER * 4 // denominator < 1:
-        numerator, denominator = 4, 4
-    if not notes:
-        return id, None, "no notes on the 16th grid", quantized, dropped
-    chorale = chorale_from_notes(id, notes, meter=(numerator, denominator), source=path.name)
-    return id, chorale, None, quantized, dropped
+        score = read_score(path)
+        # Fewer than four parts take the voices from the soprano down (not the lowest as the bass):
+        # the judge's negatives were built so, and the shipped judge is measured on them.
+        voices = four_voices(score.parts, lowest_is_bass=False)
+        # Renaissance scores are written in halves and wholes, quartet movements often in eighths:
+        # scale by a power of two so the median note is a quarter, as in the chorales, or the judge
+        # would learn the notation's note values instead of the style.
+        durations = [float(n.duration) for _, part in voices for n in part.notes if n.duration > 0]
+        scale = Fraction(2) ** int(np.clip(round(-np.log2(np.median(durations))), -2, 2))
+        if not options.normalise_note_values:
+            scale = Fraction(1)
+        chorale, grid = chorale_on_grid(score, voices, id, path.name, scale)
+    except ScoreError as error:
+        return id, None, str(error), 0, 0
+    return id, chorale, None, grid.quantized, grid.dropped
 
 
-PARSING_FUNCTIONS = (other_composer_files, _music21_parts, reduce_to_four, parse_other_composer)
+PARSING_FUNCTIONS = (other_composer_files, parse_other_composer)
 
 
 def other_composers_cache_path(cache_dir: str | Path, options: OtherComposersOptions) -> Path:
@@ -158,7 +103,8 @@ def other_composers_cache_path(cache_dir: str | Path, options: OtherComposersOpt
     files with their sizes and the source of the code that parses."""
     files = [(str(p.relative_to(corpus_dir(""))), p.stat().st_size) for p in other_composer_files(options)]
     digest = hashlib.sha256(json.dumps([asdict(options), version("music21"), files]).encode())
-    digest.update(Path(musicxml_module.__file__).read_bytes())
+    for module in (musicxml_module, scores_module):
+        digest.update(Path(module.__file__).read_bytes())
     for function in PARSING_FUNCTIONS:  # not the whole module: editing a family keeps the cache
         digest.update(inspect.getsource(function).encode())
     return Path(cache_dir) / f"other-composers-{digest.hexdigest()[:16]}.npz"
