@@ -70,11 +70,9 @@ def exit_status(error: BaseException) -> int:
     return 1  # Hydra's status for a crash
 
 
-def finish_wandb(exit_code: int) -> None:
-    # Imported here: tracking imports Lightning, and the shell completion imports this module.
-    from deepchorale.tracking import finish_wandb as finish
-
-    finish(exit_code)
+def describe(error: BaseException) -> str:
+    name = type(error).__name__
+    return f"{name}: {error}" if str(error) else name
 
 
 def hydra_app(config_name: str) -> Callable:
@@ -89,34 +87,33 @@ def hydra_app(config_name: str) -> Callable:
             if multirun:
                 job = f"{hydra_config.job.num} ({' '.join(swept_overrides(hydra_config.overrides.task))})"
 
-            def record_failure(reason: object, status: int) -> None:
+            def end_job(status: int, reason: object = None) -> None:
+                """Close the job's W&B run with its exit status (non-zero: failed). A failed job of a
+                multirun records why: the sweep's other jobs go on, and `select` and `FailedJobs`
+                read its results.json."""
+                from deepchorale.tracking import finish_wandb  # here: tracking imports Lightning
+
                 finish_wandb(status)
-                if multirun:  # the sweep's other jobs go on; `select` and `FailedJobs` read this
-                    write_json(
-                        output_dir / "results.json", {"error": str(reason), "job": job, "exit_status": status}
-                    )
+                if status and multirun:
+                    failure = {"error": str(reason), "job": job, "exit_status": status}
+                    write_json(output_dir / "results.json", failure)
 
             write_text(output_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
             try:
                 results = task(cfg, output_dir)
             except (UserInputError, InstantiationException) as error:
                 reason = user_error_reason(error)
-                record_failure(reason, USER_ERROR_EXIT)
+                end_job(USER_ERROR_EXIT, reason)
                 if not multirun:
                     print(f"deepchorale {config_name}: error: {reason}", file=sys.stderr)
                     sys.exit(USER_ERROR_EXIT)
                 # Hydra's job runner catches only Exception: a job of a multirun must not exit.
                 print(f"deepchorale {config_name}: job {job} failed: {reason}", file=sys.stderr)
                 return math.nan
-            except BaseException as error:  # a crash, Ctrl-C, a callback's SystemExit: recorded, then on
-                status = exit_status(error)
-                if status:
-                    name = type(error).__name__
-                    record_failure(f"{name}: {error}" if str(error) else name, status)
-                else:
-                    finish_wandb(0)
+            except BaseException as error:  # a crash, Ctrl-C, a callback's SystemExit: on after this
+                end_job(exit_status(error), describe(error))
                 raise
-            finish_wandb(0)
+            end_job(0)
             write_json(output_dir / "results.json", results)
             metric = cfg.get("optimized_metric")
             return results.get(metric) if metric else None
