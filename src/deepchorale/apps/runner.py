@@ -95,8 +95,7 @@ def hydra_app(config_name: str) -> Callable:
 
                 finish_wandb(status)
                 if status and multirun:
-                    failure = {"error": str(reason), "job": job, "exit_status": status}
-                    write_json(output_dir / "results.json", failure)
+                    write_json(output_dir / "results.json", {"error": str(reason), "job": job})
 
             write_text(output_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
             try:
