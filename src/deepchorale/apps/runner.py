@@ -4,12 +4,13 @@ errors, and W&B closed on every way out (lightning-hydra-template's `task_wrappe
 `hydra_app("data")` turns `task(cfg, output_dir) -> dict` into a Hydra entry point that
 - saves the fully resolved config as `config.yaml` in the run's output dir (Hydra's own
   `.hydra/config.yaml` keeps interpolations unresolved),
-- writes the returned figures to `results.json` (atomically, so a failed run leaves none),
+- writes the returned figures to `results.json` (atomically, so a failed single run leaves none:
+  its record is the line on stderr and its exit status, as `select` and `search` read them),
 - turns a `UserInputError`, or a config value that its `_target_` refuses, into one line on
   stderr: a single run then exits with status 2; a job of a multirun records why in its
   `results.json` and returns NaN (sweepers mark the trial failed), so the other jobs still run,
 - lets any other exception, Ctrl-C or `SystemExit` through (Hydra prints a crash's traceback),
-  a multirun job recording it in its `results.json` first,
+  a multirun job recording it in its `results.json` first (`{"error": ..., "job": ...}`),
 - finishes the job's W&B run, if one is open, on each of these paths with the job's exit status
   (non-zero marks the run failed), so the next job of an in-process multirun starts its own,
 - returns `results[cfg.optimized_metric]` when set, which Hydra sweepers optimise.
