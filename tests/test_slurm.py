@@ -48,6 +48,24 @@ def test_multirun_runs_as_a_slurm_job_array(slurm_env, tmp_path):
     assert job_logs, "the job ran through Slurm (submitit keeps its logs per array task)"
 
 
+@needs_slurm
+def test_a_slurm_multirun_with_a_failed_job_exits_2_naming_it(slurm_env, tmp_path):
+    """The launching process sees no exception from a job that failed on bad input (it returned NaN
+    in its own process): `FailedJobs` reads the jobs' results.json instead."""
+    sweep = tmp_path / "sweep"
+    run = subprocess.run(
+        [sys.executable, "-m", "deepchorale.cli", "data", "-m", "launcher=slurm",
+         "data.composer=bach,nobody", f"hydra.sweep.dir={sweep}"],
+        cwd=tmp_path, env=slurm_env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr[-2000:]
+    assert (
+        run.stderr.strip().splitlines()[-1]
+        == "deepchorale data: error: 1 job(s) failed: 1 (launcher=slurm data.composer=nobody)"
+    )
+    assert "chorales" in json.loads((sweep / "0" / "results.json").read_text())  # the other job ran
+
+
 def checkpoint_epoch(path: Path) -> int:
     return torch.load(path, map_location="cpu", weights_only=True)["epoch"]
 

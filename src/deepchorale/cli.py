@@ -4,6 +4,11 @@ Hydra's shell completion goes through here too. The script that `deepchorale <ap
 install=bash` prints registers the command `deepchorale` and, on every <Tab>, runs `deepchorale -sc
 query=bash` with the whole line in COMP_LINE: the app name is completed here, the rest by that
 app's Hydra, which is shown the line without the app word.
+
+File names go through Hydra's override grammar, which has no room for accents, quotes, brackets
+or `#` in a bare value (`melody=/tmp/Café tune.mid`). The value of such a `key=value` is handed to
+Hydra quoted when it names a file, or looks like a file name; any other argument Hydra cannot read
+stops here with one line that shows how to quote it.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import shlex
 import sys
 
 APPS = {
@@ -28,6 +34,70 @@ USAGE = (
     + '\n\ntab completion (bash; fish likewise): eval "$(deepchorale train -sc install=bash)"'
 )
 COMPLETION_FLAGS = ("-sc", "--shell-completion")
+
+
+class OverrideError(Exception):
+    """An argument that Hydra's override grammar cannot read, even quoted."""
+
+
+def hydra_quoted(value: str) -> str:
+    """`value` as a quoted string of Hydra's grammar: in double quotes (a shell's single quotes can
+    hold them), or single ones if it holds a double quote; its own quotes escaped, and backslashes
+    before a quote or the closing one doubled."""
+    quote = '"' if '"' not in value else "'"
+    escaped = re.sub(
+        rf"(\\*)({quote}|$)", lambda m: m.group(1) * 2 + ("\\" + m.group(2) if m.group(2) else ""), value
+    )
+    return f"{quote}{escaped}{quote}"
+
+
+def looks_like_a_file_name(value: str) -> bool:
+    """A path or a name with an extension, not a list, dict or sweep (a comma) written wrongly."""
+    if not value or value[0] in "[{(" or "," in value:
+        return False
+    return "/" in value or "." in value or not value.isascii()
+
+
+def hydra_ready(arguments: list[str]) -> list[str]:
+    """The arguments, each `key=value` whose value is a file name that Hydra would misread quoted."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    parser = OverridesParser.create()
+    ready = []
+    for argument in arguments:
+        key, equals, value = argument.partition("=")
+        if argument.startswith("-") or not equals:  # a flag (-m, --cfg job) or a flag's value
+            ready.append(argument)
+            continue
+        names_a_file = os.path.lexists(value)
+        quoted = f"{key}={hydra_quoted(value)}"
+        try:
+            parser.parse_override(argument)
+            # Readable, but a file `a, b.mid` would be a sweep and ` a.mid` lose its space.
+            misread = names_a_file and ("," in value or value != value.strip())
+            problem = "a file name that Hydra reads as a sweep or trims"
+        except HydraException as error:
+            misread, problem = True, str(error).strip().splitlines()[0]
+        if not misread:
+            ready.append(argument)
+        elif (names_a_file or looks_like_a_file_name(value)) and reads_back(parser, quoted, value):
+            ready.append(quoted)
+        else:
+            raise OverrideError(
+                f"Hydra cannot read {argument!r} ({problem}); a file name or text with such characters "
+                f"needs quotes that reach Hydra, e.g. {shlex.quote(quoted)} (in a sweep, around each choice)"
+            )
+    return ready
+
+
+def reads_back(parser, override: str, value: str) -> bool:
+    from hydra.errors import HydraException
+
+    try:
+        return parser.parse_override(override).value() == value
+    except HydraException:
+        return False
 
 
 def run_app(app: str, arguments: list[str]) -> None:
@@ -86,7 +156,12 @@ def main(argv: list[str] | None = None) -> None:
     if app not in APPS:
         print(f"deepchorale: error: unknown app {app!r}; choose from {', '.join(APPS)}", file=sys.stderr)
         sys.exit(2)
-    run_app(app, overrides)
+    try:
+        arguments = hydra_ready(overrides)
+    except OverrideError as error:
+        print(f"deepchorale {app}: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    run_app(app, arguments)
 
 
 if __name__ == "__main__":

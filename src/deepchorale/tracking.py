@@ -1,14 +1,17 @@
 """Experiment tracking: generated samples as pictures, audio and MIDI; closing W&B runs.
 
 W&B runs offline by default (no account, no network); `wandb sync <run dir>/wandb/offline-run-*`
-uploads them later. Every job must close its run, also when it fails, or the next job of a Hydra
-multirun logs into it (see PITFALLS): `finish_wandb` is called in a `finally` by the apps.
+uploads them later. Every job must close its run, also when it fails: wandb keeps one run per
+process, so the next job of an in-process Hydra multirun would otherwise log into the failed one.
+The apps' one wrapper (`apps/runner.py`) calls `finish_wandb` on every way out of a job.
 """
 
 from __future__ import annotations
 
 import json
 import struct
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -26,9 +29,9 @@ from deepchorale.render import pianoroll_image, synthesize
 
 
 def finish_wandb(exit_code: int = 0) -> None:
-    import wandb
-
-    if wandb.run is not None:
+    """Close this process's W&B run, if one is open; a non-zero `exit_code` marks it failed."""
+    wandb = sys.modules.get("wandb")  # never imported: no run to close (and no second of import)
+    if wandb is not None and wandb.run is not None:
         wandb.finish(exit_code=exit_code)
 
 
@@ -36,8 +39,8 @@ LOG_BLOCK = 32768  # the .wandb file is a LevelDB-format log: 32 KiB blocks of f
 RECORD_HEADER = struct.Struct("<IHB")  # crc32, length, kind (1 full, 2 first, 3 middle, 4 last)
 
 
-def offline_history(run_dir: str | Path) -> list[dict]:
-    """The logged rows (`wandb.log` calls) of an offline W&B run, read from its `run-<id>.wandb`.
+def offline_records(run_dir: str | Path) -> Iterator:
+    """The records (protobuf `Record`s) of an offline W&B run, read from its `run-<id>.wandb`.
 
     wandb 0.31 keeps no Python reader for its own log, and `wandb sync` needs a server; this reads
     the LevelDB log framing (github.com/google/leveldb, doc/log_format.md) and wandb's protobuf
@@ -62,17 +65,23 @@ def offline_history(run_dir: str | Path) -> list[dict]:
             pending += chunk
         if kind in (1, 4):
             payloads.append(pending)
-    rows = []
     for payload in payloads:
-        record = wandb_internal_pb2.Record.FromString(payload)
-        if record.WhichOneof("record_type") == "history":
-            rows.append(
-                {
-                    item.key or "/".join(item.nested_key): json.loads(item.value_json)
-                    for item in record.history.item
-                }
-            )
-    return rows
+        yield wandb_internal_pb2.Record.FromString(payload)
+
+
+def offline_history(run_dir: str | Path) -> list[dict]:
+    """The logged rows (`wandb.log` calls) of an offline W&B run."""
+    return [
+        {item.key or "/".join(item.nested_key): json.loads(item.value_json) for item in record.history.item}
+        for record in offline_records(run_dir)
+        if record.WhichOneof("record_type") == "history"
+    ]
+
+
+def offline_exit_code(run_dir: str | Path) -> int | None:
+    """The exit code an offline W&B run was finished with (non-zero: failed); None while it is open."""
+    exits = [record.exit for record in offline_records(run_dir) if record.WhichOneof("record_type") == "exit"]
+    return exits[-1].exit_code if exits else None
 
 
 def wandb_run_id(output_dir: str | Path) -> str | None:

@@ -23,7 +23,7 @@ import deepchorale.resolvers  # noqa: F401  (the configs use ${best_precision:})
 from deepchorale.apps.train import resume_checkpoint
 from deepchorale.cli import main as cli
 from deepchorale.models.weights import load_model
-from deepchorale.tracking import offline_history
+from deepchorale.tracking import offline_exit_code, offline_history
 from tests.conftest import CACHE_DIR, REPO
 
 EXPERIMENTS = sorted(p.stem for p in (REPO / "conf" / "experiment").glob("*.yaml"))
@@ -80,6 +80,7 @@ def test_train_writes_results_wandb_run_samples_and_weights(tmp_path):
     assert "${" not in (run_dir / "config.yaml").read_text()
     # The offline W&B run holds the metrics and the samples table with its media.
     (wandb_run,) = (run_dir / "wandb").glob("offline-run-*")
+    assert offline_exit_code(wandb_run) == 0  # finished, not failed
     rows = offline_history(wandb_run)
     assert any("val/loss" in row for row in rows) and any("samples/_type" in row for row in rows)
     assert any("samples/judge_score" in row and "samples/parallel_fifths" in row for row in rows)

@@ -1,27 +1,40 @@
-"""What every Hydra app shares: config path, resolved config, results.json, one-line errors.
+"""The one wrapper every Hydra app runs in: config path, resolved config, results.json, one-line
+errors, and W&B closed on every way out (lightning-hydra-template's `task_wrapper`).
 
 `hydra_app("data")` turns `task(cfg, output_dir) -> dict` into a Hydra entry point that
 - saves the fully resolved config as `config.yaml` in the run's output dir (Hydra's own
   `.hydra/config.yaml` keeps interpolations unresolved),
-- writes the returned figures to `results.json` (atomically, so a failed run leaves none),
+- writes the returned figures to `results.json` (atomically, so a failed single run leaves none:
+  its record is the line on stderr and its exit status, as `select` and `search` read them),
 - turns a `UserInputError`, or a config value that its `_target_` refuses, into one line on
   stderr: a single run then exits with status 2; a job of a multirun records why in its
   `results.json` and returns NaN (sweepers mark the trial failed), so the other jobs still run,
-  and the multirun exits with status 2 at its end, naming the failed jobs,
+- lets any other exception, Ctrl-C or `SystemExit` through (Hydra prints a crash's traceback),
+  a multirun job recording it in its `results.json` first (`{"error": ..., "job": ...}`),
+- finishes the job's W&B run, if one is open, on each of these paths with the job's exit status
+  (non-zero marks the run failed), so the next job of an in-process multirun starts its own,
 - returns `results[cfg.optimized_metric]` when set, which Hydra sweepers optimise.
+
+`FailedJobs`, a Hydra callback that `conf/hydra/default.yaml` registers, ends a multirun whose jobs
+recorded errors with status 2, naming them; it reads their `results.json`, so it also sees jobs
+that a launcher ran in other processes (Slurm).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import math
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
+from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
@@ -29,6 +42,8 @@ import deepchorale.resolvers  # noqa: F401  (registers ${best_precision:} before
 from deepchorale.atomic import write_json, write_text
 
 CONFIG_PATH = "pkg://deepchorale.conf"
+USER_ERROR_EXIT = 2
+INTERRUPT_EXIT = 130  # the shell's status for a process ended by Ctrl-C (128 + SIGINT)
 
 
 class UserInputError(Exception):
@@ -42,49 +57,94 @@ def swept_overrides(overrides: list[str]) -> list[str]:
     return swept or list(overrides)
 
 
+def user_error_reason(error: UserInputError | InstantiationException) -> BaseException:
+    """What the user got wrong: for a refused config value, what its `_target_` said."""
+    return error.__cause__ if isinstance(error, InstantiationException) and error.__cause__ else error
+
+
+def exit_status(error: BaseException) -> int:
+    """The status the process ends with when `error` escapes the job."""
+    if isinstance(error, KeyboardInterrupt):
+        return INTERRUPT_EXIT
+    if isinstance(error, SystemExit):
+        return error.code if isinstance(error.code, int) else 0 if error.code is None else 1
+    return 1  # Hydra's status for a crash
+
+
+def describe(error: BaseException) -> str:
+    name = type(error).__name__
+    return f"{name}: {error}" if str(error) else name
+
+
 def hydra_app(config_name: str) -> Callable:
     def decorate(task: Callable[[DictConfig, Path], dict]) -> Callable[[], None]:
-        # Jobs of a multirun that ran in this process and failed: "<job number> (<overrides>)".
-        # Hydra's job runner catches only Exception, so a job must not end in SystemExit.
-        failed_jobs: list[str] = []
-
         @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name=config_name)
         @functools.wraps(task)
-        def run_job(cfg: DictConfig):
+        def main(cfg: DictConfig):
             hydra_config = HydraConfig.get()
             output_dir = Path(hydra_config.runtime.output_dir)
+            multirun = hydra_config.mode == RunMode.MULTIRUN
+            job = None  # a multirun job's name: "<job number> (<overrides it swept>)"
+            if multirun:
+                job = f"{hydra_config.job.num} ({' '.join(swept_overrides(hydra_config.overrides.task))})"
+
+            def end_job(status: int, reason: object = None) -> None:
+                """Close the job's W&B run with its exit status (non-zero: failed). A failed job of a
+                multirun records why: the sweep's other jobs go on, and `select` and `FailedJobs`
+                read its results.json."""
+                from deepchorale.tracking import finish_wandb  # here: tracking imports Lightning
+
+                finish_wandb(status)
+                if status and multirun:
+                    write_json(output_dir / "results.json", {"error": str(reason), "job": job})
+
             write_text(output_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
             try:
                 results = task(cfg, output_dir)
             except (UserInputError, InstantiationException) as error:
-                reason = (
-                    error.__cause__
-                    if isinstance(error, InstantiationException) and error.__cause__
-                    else error
-                )
-                if hydra_config.mode != RunMode.MULTIRUN:
+                reason = user_error_reason(error)
+                end_job(USER_ERROR_EXIT, reason)
+                if not multirun:
                     print(f"deepchorale {config_name}: error: {reason}", file=sys.stderr)
-                    sys.exit(2)
-                job = f"{hydra_config.job.num} ({' '.join(swept_overrides(hydra_config.overrides.task))})"
+                    sys.exit(USER_ERROR_EXIT)
+                # Hydra's job runner catches only Exception: a job of a multirun must not exit.
                 print(f"deepchorale {config_name}: job {job} failed: {reason}", file=sys.stderr)
-                failed_jobs.append(job)
-                write_json(output_dir / "results.json", {"error": str(reason), "job": job})
                 return math.nan
+            except BaseException as error:  # a crash, Ctrl-C, a callback's SystemExit: on after this
+                end_job(exit_status(error), describe(error))
+                raise
+            end_job(0)
             write_json(output_dir / "results.json", results)
             metric = cfg.get("optimized_metric")
             return results.get(metric) if metric else None
 
-        @functools.wraps(task)
-        def main() -> None:
-            run_job()
-            if failed_jobs:
-                names = "; ".join(failed_jobs)
-                print(
-                    f"deepchorale {config_name}: error: {len(failed_jobs)} job(s) failed: {names}",
-                    file=sys.stderr,
-                )
-                sys.exit(2)
-
         return main
 
     return decorate
+
+
+class FailedJobs(Callback):
+    """At a multirun's end, in the process that launched it: exit status 2, naming every job whose
+    `results.json` (written during this multirun) records an error, wherever the job ran."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self.started = time.time()
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        failed = []
+        for path in Path(config.hydra.sweep.dir).rglob("results.json"):
+            if path.stat().st_mtime < self.started:
+                continue  # an earlier multirun's job in the same sweep dir
+            try:
+                results = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            if isinstance(results, dict) and "error" in results and "job" in results:
+                failed.append(str(results["job"]))
+        if failed:
+            failed.sort(key=lambda job: int(job.split(" ", 1)[0]))  # "<job number> (<overrides>)"
+            app = kwargs.get("config_name") or config.hydra.job.name
+            print(
+                f"deepchorale {app}: error: {len(failed)} job(s) failed: {'; '.join(failed)}", file=sys.stderr
+            )
+            sys.exit(USER_ERROR_EXIT)

@@ -1,7 +1,7 @@
 """`deepchorale search hparams_search=<space>`: one Optuna search worker on a shared study.
 
 A worker of the project's own rather than a Hydra sweeper: hydra-optuna-sweeper needs Optuna < 3,
-has no pruning and runs trials in blocking batches (see shared/PITFALLS.md), and a sweeper runs
+has no pruning and runs trials in blocking batches of `n_jobs`, and a sweeper runs
 its jobs inside its own process, where a crashing trial ends the whole search. Here each trial is
 its own `deepchorale <task>` process in `<study dir>/trials/<number>/`; any number of workers
 share one study through its storage, and a killed search resumes where it stopped

@@ -27,7 +27,7 @@ from deepchorale.models.weights import (
     save_weights,
     weights_from_checkpoint,
 )
-from deepchorale.tracking import finish_wandb, wandb_run_id
+from deepchorale.tracking import wandb_run_id
 
 
 def instantiate_all(group: DictConfig | None) -> list:
@@ -93,22 +93,17 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
 
     start = time.perf_counter()
-    exit_code = 1
-    try:
-        if cfg.train:
-            trainer.fit(model, datamodule=datamodule, ckpt_path=resume_checkpoint(cfg, output_dir))
-        fit_metrics = scalar_metrics(trainer.callback_metrics)
-        checkpoint = trainer.checkpoint_callback
-        best_path = checkpoint.best_model_path if checkpoint else ""
-        test_metrics = {}
-        if cfg.test:
-            trainer.test(model, datamodule=datamodule, ckpt_path=best_path or None)
-            test_metrics = {
-                k: v for k, v in scalar_metrics(trainer.callback_metrics).items() if k.startswith("test/")
-            }
-        exit_code = 0
-    finally:
-        finish_wandb(exit_code)
+    if cfg.train:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=resume_checkpoint(cfg, output_dir))
+    fit_metrics = scalar_metrics(trainer.callback_metrics)
+    checkpoint = trainer.checkpoint_callback
+    best_path = checkpoint.best_model_path if checkpoint else ""
+    test_metrics = {}
+    if cfg.test:
+        trainer.test(model, datamodule=datamodule, ckpt_path=best_path or None)
+        test_metrics = {
+            k: v for k, v in scalar_metrics(trainer.callback_metrics).items() if k.startswith("test/")
+        }
 
     metric = cfg.optimized_metric
     best_score = checkpoint.best_model_score if checkpoint else None

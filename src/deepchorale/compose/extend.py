@@ -4,7 +4,8 @@ A short tune is never looped. The plan opens with the tune as given, then adds d
 Baroque chorale prelude or variation set would (e.g. Bach's Partitas BWV 766-768):
 - `sequence`: the first half of the tune transposed to a related key (dominant, subdominant...),
 - `vary`: the tune with a figured soprano (scale runs through its leaps, neighbour notes),
-- `reharmonise`: the tune again, with a new harmonisation (another sampling seed),
+- `reharmonise`: the tune again, harmonised afresh: the whole line is sampled in one chain from
+  one seed, so the repeat gets its own chords from its place in that chain, not from another seed,
 and closes with the tune's second half back in the home key, whose last chord is forced onto the
 tonic. The number of developments and one tempo for the whole piece are chosen together so the
 duration lands on the target, the tempo moving at most `max_tempo_change` from the tune's own.
