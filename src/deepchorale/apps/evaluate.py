@@ -23,13 +23,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import hydra
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from deepchorale.apps.runner import UserInputError, hydra_app
+from deepchorale.apps.runner import UserInputError, hydra_app, instantiate_all
 from deepchorale.evaluation.set_report import log_results, print_table, write_csv
 from deepchorale.evaluation.set_scoring import EvaluationSetupError, clean, find_files, read_pieces, score_set
-from deepchorale.tracking import finish_wandb
 
 
 @hydra_app("evaluate")
@@ -58,14 +56,8 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
 
     print_table(pieces, failed, summary)
     write_csv(output_dir / "results.csv", pieces)
-    loggers = [
-        hydra.utils.instantiate(entry)
-        for entry in (cfg.get("logger") or {}).values()
-        if entry and "_target_" in entry
-    ]
-    try:
-        config = OmegaConf.to_container(cfg, resolve=True)
-        log_results(loggers, config, pieces, chorales, summary, images=cfg.wandb_images)
-    finally:
-        finish_wandb()
+    config = OmegaConf.to_container(cfg, resolve=True)
+    log_results(
+        instantiate_all(cfg.get("logger")), config, pieces, chorales, summary, images=cfg.wandb_images
+    )
     return clean({"set": summary, "files": pieces, "failed": failed})

@@ -50,6 +50,14 @@ class UserInputError(Exception):
     """Bad input from the user: reported as one line, exit status 2."""
 
 
+def instantiate_all(group: DictConfig | None) -> list:
+    """Every `_target_` entry of a config group (entries set to null are switched off): the
+    callbacks and loggers of an app."""
+    if not group:
+        return []
+    return [hydra.utils.instantiate(entry) for entry in group.values() if entry and "_target_" in entry]
+
+
 def swept_overrides(overrides: list[str]) -> list[str]:
     """A job's overrides that its multirun swept: those not on the command line as they stand
     (`melody=a,b` there is `melody=b` in a job). All of them in a process started by a launcher."""

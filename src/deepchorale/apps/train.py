@@ -19,7 +19,7 @@ import lightning.pytorch as pl
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from deepchorale.apps.runner import UserInputError, hydra_app
+from deepchorale.apps.runner import UserInputError, hydra_app, instantiate_all
 from deepchorale.models.weights import (
     WeightsError,
     model_from_weights,
@@ -28,13 +28,6 @@ from deepchorale.models.weights import (
     weights_from_checkpoint,
 )
 from deepchorale.tracking import wandb_run_id
-
-
-def instantiate_all(group: DictConfig | None) -> list:
-    """Every `_target_` entry of a config group (entries set to null are switched off)."""
-    if not group:
-        return []
-    return [hydra.utils.instantiate(entry) for entry in group.values() if entry and "_target_" in entry]
 
 
 def scalar_metrics(metrics: dict) -> dict[str, float]:
