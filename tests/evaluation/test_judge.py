@@ -10,7 +10,10 @@ import pytest
 import torch
 
 from deepchorale.data.chorale import REST
-from deepchorale.evaluation.judge import (
+from deepchorale.evaluation.judge_data import JudgeDataModule
+from deepchorale.evaluation.judge_scoring import judge_probabilities
+from deepchorale.evaluation.negatives import random_chords
+from deepchorale.models.judge import (
     JUDGE_LOW,
     JUDGE_PITCHES,
     JudgeModule,
@@ -19,9 +22,6 @@ from deepchorale.evaluation.judge import (
     judge_features,
     judge_input,
 )
-from deepchorale.evaluation.judge_data import JudgeDataModule
-from deepchorale.evaluation.judge_scoring import judge_probabilities
-from deepchorale.evaluation.negatives import random_chords
 from tests.conftest import CACHE_DIR
 
 TINY_NET = {"channels": (8, 16, 24, 32), "embedding_dim": 32}

@@ -38,8 +38,8 @@ def payloads(canary) -> dict[str, dict]:
         },
         "unknown key": {"_target_": COCONET, "net": NET, "optimizer": ADAM, "payload": write_text(canary)},
         "inside a list": {
-            "_target_": "deepchorale.evaluation.judge.JudgeModule",
-            "net": {"_target_": "deepchorale.evaluation.judge.JudgeNet", "channels": [write_text(canary)]},
+            "_target_": "deepchorale.models.judge.JudgeModule",
+            "net": {"_target_": "deepchorale.models.judge.JudgeNet", "channels": [write_text(canary)]},
             "optimizer": ADAM,
         },
         "our own writer": {  # an allowed package is not enough: save_weights writes files too
