@@ -18,7 +18,7 @@ from deepchorale.evaluation.judge_scoring import (
 )
 from deepchorale.evaluation.negatives import random_chords
 from deepchorale.models.judge import JudgeNet
-from tests.evaluation.test_judge import TINY_NET
+from tests.models.test_judge import TINY_NET
 
 
 def test_window_starts_cover_the_piece_and_end_with_it():

@@ -7,6 +7,8 @@ the map of moved classes (`weights.MOVED`), which lets files naming a class by i
 allows nothing new.
 """
 
+from pathlib import Path
+
 import hydra
 import pytest
 import torch
@@ -117,7 +119,7 @@ def test_moved_classes_map_only_onto_allowed_classes():
 
 
 def test_a_file_naming_the_judge_by_its_old_path_loads():
-    shipped = "evaluation/judge/weights.pt"
+    shipped = Path(__file__).resolve().parents[2] / "evaluation/judge/weights.pt"
     assert read_weights(shipped)["model"]["_target_"] == "deepchorale.evaluation.judge.JudgeModule"
     assert isinstance(load_model(shipped), JudgeModule)
 
