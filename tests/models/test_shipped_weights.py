@@ -24,7 +24,7 @@ from deepchorale.models.judge import auc
 from deepchorale.models.weights import check_model_config, load_model, read_weights
 from tests.conftest import CACHE_DIR, REPO
 
-SLICE = 8  # test chorales scored by the generators (~28 Coconet windows, ~20 AR-CNN windows)
+SLICE = 8  # test chorales scored by the generators (28 Coconet windows, 17 AR-CNN windows)
 JUDGE_SLICE = 20  # Bach test chorales, and as many pieces of each negative family
 
 
@@ -61,11 +61,11 @@ JUDGE_CARD_AUC = {
     "flat_rhythm": 0.995,
 }
 # The same measure on the first 20 test chorales and the first 20 pieces of each family made from
-# them (seed 0): the slice holds none of the pieces the judge gets wrong on the whole split, so
-# every family separates perfectly; the card's 0.966 on shuffled bars is 40x40 pairs, a few of
-# them misordered. A fresh judge scores 0.2-0.7.
-JUDGE_SLICE_AUC = dict.fromkeys(JUDGE_CARD_AUC, 1.0)
-JUDGE_TOLERANCE = 0.03  # about one misordered Bach piece against one family in 20 x 20 pairs
+# them (seed 0). The slice holds fewer of the pieces the judge gets wrong than the whole split, so
+# it reads higher: shuffled bars 0.99 here (4 of 400 pairs misordered) against the card's 0.966,
+# every other family 1.0. A fresh judge of the same config scores 0.44-0.92.
+JUDGE_SLICE_AUC = {**dict.fromkeys(JUDGE_CARD_AUC, 1.0), "shuffled_bars": 0.99}
+JUDGE_TOLERANCE = 0.03  # 12 more of a family's 400 pairs misordered; a fresh judge is 0.05 below at best
 
 
 def family_aucs(judge, bach) -> dict[str, float]:
@@ -100,7 +100,7 @@ COCONET_SLICE_NLL = {
     # shares chorales with JSB's train split, hence lower).
     "coconet_small_jsb": 0.949,
 }
-COCONET_TOLERANCE = 0.05  # nats/note; coconet_small and coconet_hour are 0.24 apart, a fresh net ~4-5
+COCONET_TOLERANCE = 0.05  # nats/note; coconet_small and coconet_hour are 0.24 apart, a fresh net 4.4
 
 
 @torch.no_grad()
@@ -133,7 +133,7 @@ ARCNN = REPO / "experiments/pretrained/arcnn_small/weights.pt"
 # window). The same loss on the first 8 test chorales' windows with corruption seed 0: 0.824. The
 # loss varies with the corruption drawn (remove U[0, 100 %] of the notes), hence the wider band.
 ARCNN_SLICE_KL = 0.824
-ARCNN_TOLERANCE = 0.1  # a fresh U-Net scores ~3.7
+ARCNN_TOLERANCE = 0.1  # a fresh U-Net scores 3.7
 
 
 def test_arcnn_reaches_its_card_kl_loss(test_chorales):
