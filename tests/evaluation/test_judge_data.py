@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from deepchorale.data.convert import to_midi
-from deepchorale.evaluation.judge import judge_input
 from deepchorale.evaluation.judge_data import JudgeDataModule, RandomWindows
 from deepchorale.evaluation.negatives import FAMILY_NAMES
+from deepchorale.models.judge import judge_input
 from tests.conftest import CACHE_DIR
 
 FAMILIES = ["other_composers", "random_chords", "shuffled_bars", "voice_off_key"]

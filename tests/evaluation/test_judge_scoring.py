@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from deepchorale.data.chorale import chorale_from_pitches
-from deepchorale.evaluation.judge import JudgeNet
 from deepchorale.evaluation.judge_scoring import (
     combined_score,
     judge_embeddings,
@@ -18,7 +17,8 @@ from deepchorale.evaluation.judge_scoring import (
     window_starts,
 )
 from deepchorale.evaluation.negatives import random_chords
-from tests.evaluation.test_judge import TINY_NET
+from deepchorale.models.judge import JudgeNet
+from tests.models.test_judge import TINY_NET
 
 
 def test_window_starts_cover_the_piece_and_end_with_it():

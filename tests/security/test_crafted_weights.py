@@ -2,14 +2,19 @@
 
 Each payload writes a canary file when Hydra instantiates it. The first test proves that (so the
 files are real threats, not strawmen); the second loads each as a weights file and checks that it
-is refused with a `WeightsError` and that the canary was never written.
+is refused with a `WeightsError` and that the canary was never written. The last ones check that
+the map of moved classes (`weights.MOVED`), which lets files naming a class by its old path load,
+allows nothing new.
 """
+
+from pathlib import Path
 
 import hydra
 import pytest
 import torch
 
-from deepchorale.models.weights import FORMAT, WeightsError, load_model
+from deepchorale.models.judge import JudgeModule
+from deepchorale.models.weights import FORMAT, MODULES, MOVED, NETS, WeightsError, load_model, read_weights
 
 COCONET = "deepchorale.models.coconet.CoconetModule"
 ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 0.001}
@@ -38,8 +43,8 @@ def payloads(canary) -> dict[str, dict]:
         },
         "unknown key": {"_target_": COCONET, "net": NET, "optimizer": ADAM, "payload": write_text(canary)},
         "inside a list": {
-            "_target_": "deepchorale.evaluation.judge.JudgeModule",
-            "net": {"_target_": "deepchorale.evaluation.judge.JudgeNet", "channels": [write_text(canary)]},
+            "_target_": "deepchorale.models.judge.JudgeModule",
+            "net": {"_target_": "deepchorale.models.judge.JudgeNet", "channels": [write_text(canary)]},
             "optimizer": ADAM,
         },
         "our own writer": {  # an allowed package is not enough: save_weights writes files too
@@ -98,3 +103,47 @@ def test_optimizer_tricks_are_refused(tmp_path, change, reason):
     torch.save({"format": FORMAT, "model": model, "state_dict": {}, "metadata": {}}, weights)
     with pytest.raises(WeightsError, match=reason):
         load_model(weights)
+
+
+def crafted_weights(tmp_path, model: dict):
+    weights = tmp_path / "crafted.pt"
+    torch.save({"format": FORMAT, "model": model, "state_dict": {}, "metadata": {}}, weights)
+    return weights
+
+
+def test_moved_classes_map_only_onto_allowed_classes():
+    assert MOVED, "the shipped judge names its classes by their old paths"
+    for old, new in MOVED.items():
+        assert new in MODULES | NETS
+        assert old not in MODULES | NETS, "an old path is renamed, never allowed as such"
+
+
+def test_a_file_naming_the_judge_by_its_old_path_loads():
+    shipped = Path(__file__).resolve().parents[2] / "evaluation/judge/weights.pt"
+    assert read_weights(shipped)["model"]["_target_"] == "deepchorale.evaluation.judge.JudgeModule"
+    assert isinstance(load_model(shipped), JudgeModule)
+
+
+def test_an_old_path_carries_no_payload_past_the_check(tmp_path):
+    canary = tmp_path / "canary.npz"
+    model = {
+        "_target_": "deepchorale.evaluation.judge.JudgeModule",
+        "net": {"_target_": "deepchorale.evaluation.judge.JudgeNet", "channels": [write_text(canary)]},
+        "optimizer": ADAM,
+    }
+    with pytest.raises(WeightsError, match=r"refused at model.net.channels\[0\]"):
+        load_model(crafted_weights(tmp_path, model))
+    assert not canary.exists()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "deepchorale.evaluation.judge.judge_input",  # beside a moved class, but not one
+        "deepchorale.evaluation.judge_scoring.JudgeModule",  # a name the judge is imported under
+        "deepchorale.evaluation.judge.JudgeModule.load_from_checkpoint",
+    ],
+)
+def test_paths_near_a_moved_class_are_refused(tmp_path, target):
+    with pytest.raises(WeightsError, match="is not one of deepchorale's models"):
+        load_model(crafted_weights(tmp_path, {"_target_": target, "net": NET, "optimizer": ADAM}))

@@ -8,10 +8,10 @@ sampler setting. The judge hears voice motion but not every parallel, so they ar
 from __future__ import annotations
 
 from deepchorale.data.chorale import Chorale
-from deepchorale.evaluation.judge import JudgeModule
 from deepchorale.evaluation.judge_scoring import judge_score
 from deepchorale.evaluation.metrics.parallel_fifths import parallel_fifths
 from deepchorale.evaluation.metrics.parallel_octaves import parallel_octaves
+from deepchorale.models.judge import JudgeModule
 
 PARALLELS_COST = 1000.0  # judge points per parallel per transition: one in 100 transitions costs 10
 

@@ -3,7 +3,7 @@
 Positives are the Bach chorales of a split (the committed manifest: train for training, val and
 test for the judge's own validation and test); negatives are the families of
 `evaluation/negatives.py` made from the same split. Each item is one window:
-- "rolls" (2, L, 84) float32: merged piano roll and onset roll (`judge.judge_input`);
+- "rolls" (2, L, 84) float32: merged piano roll and onset roll (`models.judge.judge_input`);
 - "valid" (L,) bool: False on the rests that pad a piece shorter than the window;
 - "family" int64: 0 for Bach, else the family's index in `negatives.FAMILY_NAMES`.
 
@@ -24,7 +24,6 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from deepchorale.data.chorale import REST, Chorale
 from deepchorale.data.datamodule import ChoraleDataModule
-from deepchorale.evaluation.judge import judge_input
 from deepchorale.evaluation.negatives import (
     FAMILIES,
     FAMILY_NAMES,
@@ -36,6 +35,7 @@ from deepchorale.evaluation.other_composers import (
     OtherComposersOptions,
     load_other_composers,
 )
+from deepchorale.models.judge import judge_input
 
 DEFAULT_FAMILIES = tuple(name for name in FAMILIES if name != "generated")
 
@@ -120,6 +120,9 @@ class FixedWindows(Dataset):
 
 
 class JudgeDataModule(pl.LightningDataModule):
+    # The name of every family id its batches carry, for the judge's per-family metrics.
+    family_names_by_id = FAMILY_NAMES
+
     def __init__(
         self,
         cache_dir: str = ".cache/deepchorale",

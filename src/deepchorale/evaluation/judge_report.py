@@ -16,10 +16,10 @@ import os
 
 import numpy as np
 
-from deepchorale.evaluation.judge import auc
 from deepchorale.evaluation.judge_data import JudgeDataModule
 from deepchorale.evaluation.judge_scoring import judge_probabilities
 from deepchorale.evaluation.negatives import FAMILY_NAMES
+from deepchorale.models.judge import auc
 from deepchorale.models.weights import load_model
 from deepchorale.resolvers import project_root
 

@@ -3,7 +3,7 @@
 A piece of any length is cut into overlapping windows (`window_starts`), the windows of many pieces
 are batched together (`window_batches`), and each piece's windows are pooled: the mean of their
 logits for P(Bach), the mean of their embeddings for a Fréchet distance. The net is
-`deepchorale.evaluation.judge.JudgeNet`.
+`deepchorale.models.judge.JudgeNet`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from torch import Tensor
 
 from deepchorale.data.chorale import Chorale
 from deepchorale.data.convert import to_pianoroll
-from deepchorale.evaluation.judge import JUDGE_PITCHES, JudgeModule, JudgeNet, judge_input
+from deepchorale.models.judge import JUDGE_PITCHES, JudgeModule, JudgeNet, judge_input
 from deepchorale.resolvers import cpu_has_bf16
 
 # A piece is judged by windows of 6 bars of 4/4 every 3 bars. Chosen on the validation split: piece

@@ -18,10 +18,10 @@ from deepchorale.data.cache import load_or_build
 from deepchorale.data.chorale import Chorale
 from deepchorale.data.scores import SCORE_SUFFIXES, ScoreError, read_chorale
 from deepchorale.evaluation.distances import bootstrap_ci, frechet_distance, set_distances
-from deepchorale.evaluation.judge import JudgeModule
 from deepchorale.evaluation.judge_scoring import judge_embeddings, judge_probabilities, ks_pitch_distance
 from deepchorale.evaluation.metrics import NgramIndex, compute_metrics
 from deepchorale.evaluation.reference import bach_split, read_reference, reference_values
+from deepchorale.models.judge import JudgeModule
 from deepchorale.models.weights import WeightsError, load_model
 
 

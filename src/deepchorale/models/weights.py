@@ -6,6 +6,8 @@ code out, but the config itself names what Hydra will call: `{_target_: pathlib.
 ...}` would write a file on load. So before anything is built, every `_target_` at every nesting
 level must be one of our model classes (or the optimizer/scheduler factories they take), every
 key one their constructor accepts, and every value plain data; anything else is a `WeightsError`.
+Files written before a class moved name it by its old path: `MOVED` renames those paths first, so
+the check and the build see only today's names, and nothing else is let through.
 `deepchorale train` writes one file per run (`weights.pt`, from the best checkpoint).
 """
 
@@ -28,14 +30,20 @@ FORMAT = "deepchorale-weights/1"
 MODULES = {
     "deepchorale.models.coconet.CoconetModule",
     "deepchorale.models.arcnn.ArcnnModule",
-    "deepchorale.evaluation.judge.JudgeModule",
+    "deepchorale.models.judge.JudgeModule",
 }
 # ...and inside them their nets and, as partials, torch's optimizers and schedulers (by name: the
 # check must not import a module a file names, as importing runs that module's code).
 NETS = {
     "deepchorale.models.coconet.CoconetNet",
     "deepchorale.models.arcnn.ArcnnNet",
-    "deepchorale.evaluation.judge.JudgeNet",
+    "deepchorale.models.judge.JudgeNet",
+}
+# Old path -> new path of every class that moved since weights files were first shipped
+# (evaluation/judge/weights.pt names the judge's classes by their first home).
+MOVED = {
+    "deepchorale.evaluation.judge.JudgeModule": "deepchorale.models.judge.JudgeModule",
+    "deepchorale.evaluation.judge.JudgeNet": "deepchorale.models.judge.JudgeNet",
 }
 ABSTRACT = {"Optimizer", "LRScheduler", "_LRScheduler"}
 
@@ -83,8 +91,22 @@ def read_weights(path: str | Path, map_location: str | torch.device = "cpu") -> 
     return blob
 
 
-def check_model_config(config, name: str = "weights") -> None:
-    """Refuse, before anything is built, a model config that would build anything but our models."""
+def renamed_targets(config):
+    """A copy of `config` with every `_target_` that `MOVED` names replaced by its new path."""
+    if isinstance(config, list | tuple):
+        return [renamed_targets(item) for item in config]
+    if isinstance(config, dict):
+        renamed = {key: renamed_targets(value) for key, value in config.items()}
+        target = renamed.get("_target_")
+        if isinstance(target, str) and target in MOVED:
+            renamed["_target_"] = MOVED[target]
+        return renamed
+    return config
+
+
+def check_model_config(config, name: str = "weights") -> dict:
+    """Refuse, before anything is built, a model config that would build anything but our models;
+    return it with moved classes renamed (`renamed_targets`), ready to instantiate."""
 
     def refuse(where: str, why: str):
         return WeightsError(f"{name}: model config refused at {where}: {why}")
@@ -129,13 +151,14 @@ def check_model_config(config, name: str = "weights") -> None:
 
     if not isinstance(config, dict) or "_target_" not in config:
         raise WeightsError(f"{name}: model config refused: not a config with a _target_")
+    config = renamed_targets(config)
     check_node(config, "model", MODULES)
+    return config
 
 
 def model_from_weights(blob: dict, name: str = "weights") -> pl.LightningModule:
     """Rebuild the module of a `read_weights` result from its config and load its state, in eval mode."""
-    check_model_config(blob["model"], name)
-    model = hydra.utils.instantiate(blob["model"])
+    model = hydra.utils.instantiate(check_model_config(blob["model"], name))
     try:
         model.load_state_dict(blob["state_dict"])
     except RuntimeError as error:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import json
+import subprocess
+import sys
 
 import lightning.pytorch as pl
 import numpy as np
@@ -10,7 +13,10 @@ import pytest
 import torch
 
 from deepchorale.data.chorale import REST
-from deepchorale.evaluation.judge import (
+from deepchorale.evaluation.judge_data import JudgeDataModule
+from deepchorale.evaluation.judge_scoring import judge_probabilities
+from deepchorale.evaluation.negatives import random_chords
+from deepchorale.models.judge import (
     JUDGE_LOW,
     JUDGE_PITCHES,
     JudgeModule,
@@ -19,10 +25,7 @@ from deepchorale.evaluation.judge import (
     judge_features,
     judge_input,
 )
-from deepchorale.evaluation.judge_data import JudgeDataModule
-from deepchorale.evaluation.judge_scoring import judge_probabilities
-from deepchorale.evaluation.negatives import random_chords
-from tests.conftest import CACHE_DIR
+from tests.conftest import CACHE_DIR, REPO
 
 TINY_NET = {"channels": (8, 16, 24, 32), "embedding_dim": 32}
 
@@ -122,3 +125,27 @@ def test_a_short_training_ranks_held_out_bach_above_random_chords(tmp_path):
     fresh = JudgeModule(JudgeNet(**TINY_NET), functools.partial(torch.optim.AdamW))
     fresh.load_state_dict(checkpoint["state_dict"])
     assert np.allclose(judge_probabilities(fresh, bach[:4]), judge_probabilities(model, bach[:4]))
+
+
+def test_loading_and_scoring_with_the_judge_imports_no_negatives_nor_other_composers():
+    # A fresh interpreter: this one has imported the negatives already (for the tests above).
+    script = """
+import json, sys
+import numpy as np
+from deepchorale.data.chorale import Chorale
+from deepchorale.evaluation.judge_scoring import judge_score
+from deepchorale.models.weights import load_model
+
+judge = load_model("evaluation/judge/weights.pt")
+chord = np.array([[72], [67], [64], [48]]).repeat(32, 1)
+score = judge_score(judge, Chorale("c", chord, chord > 0, np.zeros(32, bool)))
+print(json.dumps({"score": score, "modules": sorted(sys.modules)}))
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert 0 <= result["score"] <= 100
+    modules = set(result["modules"])
+    assert {"deepchorale.models.judge", "deepchorale.evaluation.judge_scoring"} <= modules  # seen
+    assert "deepchorale.evaluation.negatives" not in modules
+    assert "deepchorale.evaluation.other_composers" not in modules

@@ -3,9 +3,9 @@
 The "AI judge" of the AWS DeepComposer Chartbusters challenge is a small CNN on the first 8 bars
 of a merged piano roll, averaged 50/50 with 1 − a KS distance on pitch occupancy; it rates random
 in-range chords close to real Bach because it never saw them. Ours is trained against named
-families of negatives (`evaluation/negatives.py`), with transposition augmentation on both classes
-so key is no cue, on windows of random length so it judges excerpts, and it pools window
-judgements over a piece.
+families of negatives (made by `evaluation/negatives.py`, batched by `evaluation/judge_data.py`),
+with transposition augmentation on both classes so key is no cue, on windows of random length so
+it judges excerpts, and it pools window judgements over a piece (`evaluation/judge_scoring.py`).
 
 Input, per window of T steps on the 16th grid, over MIDI 24-107 (seven octaves from C1):
 - the merged piano roll and the onset roll (2, T, 84). Merging the voices makes the judge
@@ -35,7 +35,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from deepchorale.data.chorale import REST
-from deepchorale.evaluation.negatives import FAMILY_NAMES
 from deepchorale.models.optimizers import optimizer_config
 
 JUDGE_LOW = 24  # C1; a C, so pitch index p has pitch class p % 12
@@ -186,7 +185,9 @@ class JudgeModule(pl.LightningModule):
 
     Metrics: train/loss; val/loss and test/loss (balanced BCE over the whole split's windows);
     {val,test}/auc/<family> (AUC of Bach windows against that family's) and {val,test}/auc, the
-    mean over families, which is the AUC against a family-balanced mix of negatives.
+    mean over families, which is the AUC against a family-balanced mix of negatives. Batches carry
+    family ids; their names are the datamodule's `family_names_by_id`, so that the net and its
+    loading need nothing of the code that makes the negatives.
     """
 
     def __init__(
@@ -229,10 +230,11 @@ class JudgeModule(pl.LightningModule):
         self.outputs.clear()
         self.log(f"{stage}/loss", balanced_bce(logits, families))
         positive = logits[families == 0].numpy()
+        names = self.trainer.datamodule.family_names_by_id
         aucs = {}
         for family in families.unique().tolist():
             if family != 0 and len(positive):
-                aucs[FAMILY_NAMES[family]] = auc(positive, logits[families == family].numpy())
+                aucs[names[family]] = auc(positive, logits[families == family].numpy())
         for name, value in aucs.items():
             self.log(f"{stage}/auc/{name}", value)
         if aucs:
