@@ -24,7 +24,7 @@ from hydra import compose as compose_config
 from hydra import initialize_config_module
 
 import deepchorale.resolvers  # noqa: F401  (registers ${project_root:})
-from deepchorale.apps.compose import render_bundle
+from deepchorale.compose.bundle import render_files
 from deepchorale.compose.melody import load_melody
 from deepchorale.compose.pipeline import compose
 from deepchorale.compose.ranking import candidate_score
@@ -54,7 +54,7 @@ def main() -> None:
     composition = compose(melody, coconet, arcnn, **settings)
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        render_bundle(composition, cfg, Path(folder), "bench")
+        render_files(composition, cfg.render, cfg.seed, Path(folder), "bench")
         composition.seconds["render"] = time.perf_counter() - start
     one_step_harmony = replace(settings["harmony"], steps=1, candidates=1)
     one_step = compose(

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepchorale.apps.compose import slug
+from deepchorale.compose.bundle import slug
 from deepchorale.evaluation.reference import REFERENCE_PATH, read_reference
 from deepchorale.selection.bundle import bundle_name
 from deepchorale.selection.leaderboard import (

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from deepchorale.compose.melodies import BUILTIN_MELODIES
-from deepchorale.data.chorale import REST
+from deepchorale.data.chorale import PITCH_CLASS_NAMES, REST
 from deepchorale.data.convert import ONEHOT_HIGH, ONEHOT_LOW
 from deepchorale.data.key import estimate_key
 from deepchorale.data.musicxml import Part, PartNote
@@ -159,3 +159,23 @@ def place_in_soprano_range(
         )
     inside = [np.mean((sounding + s >= low) & (sounding + s <= high)) for s in shifts]
     return melody.transpose(shifts[int(np.argmax(inside))])  # ties: the lowest, as the tune was written
+
+
+KEY_NAMES = {
+    **{name: i for i, name in enumerate(PITCH_CLASS_NAMES)},
+    **{"Db": 1, "D#": 3, "Gb": 6, "G#": 8, "A#": 10},
+}
+
+
+def with_given_key_and_tempo(melody: Melody, key: str | None, qpm: float | None) -> Melody:
+    """The user's key ("D major", "F# minor") and tempo, where given, over what was detected."""
+    if key:
+        match = re.fullmatch(r"([A-G][#b]?)\s+(major|minor)", key.strip())
+        if not match or match.group(1) not in KEY_NAMES:
+            raise MelodyError(f"key {key!r} is not like 'D major' or 'F# minor'")
+        melody = replace(melody, key_tonic=KEY_NAMES[match.group(1)], key_mode=match.group(2))
+    if qpm is not None:
+        if not 20 <= qpm <= 300:
+            raise MelodyError(f"tempo {qpm} qpm is outside 20-300")
+        melody = replace(melody, qpm=float(qpm))
+    return melody
