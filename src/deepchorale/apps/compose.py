@@ -1,119 +1,38 @@
 """`deepchorale compose`: a melody -> a bundle with MIDI, MusicXML, WAV, FLAC, piano roll, results.
 
-The bundle is assembled in a hidden temporary folder and renamed into place only when complete,
-so a failure never leaves a partial bundle behind.
+The app only wires: it loads the melody and the weights, composes (`compose.pipeline`), writes the
+bundle (`compose.bundle`) and prints. The bundle is assembled in a hidden temporary folder and
+renamed into place only when complete, so a failure never leaves a partial bundle behind.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import re
 import shutil
 import time
-from dataclasses import replace
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-import numpy as np
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from deepchorale.apps.runner import UserInputError, hydra_app
-from deepchorale.atomic import atomic_path, write_json
-from deepchorale.compose.melody import Melody, MelodyError, load_melody
-from deepchorale.compose.pipeline import Composition, compose, soprano_line
+from deepchorale.atomic import write_json
+from deepchorale.compose.bundle import bundle_name, describe, render_bundle, slug  # noqa: F401  (slug: its users)
+from deepchorale.compose.melody import MelodyError, load_melody
+from deepchorale.compose.pipeline import compose
 from deepchorale.compose.ranking import candidate_score
 from deepchorale.compose.settings import stage_settings
-from deepchorale.data.chorale import PITCH_CLASS_NAMES, STEPS_PER_QUARTER, Chorale
-from deepchorale.data.convert import to_midi
+from deepchorale.compose.user_overrides import apply_overrides
 from deepchorale.evaluation.judge_scoring import judge_score
-from deepchorale.evaluation.metrics import compute_audio_metrics, compute_metrics
-from deepchorale.evaluation.metrics.parallel_fifths import parallel_fifths
-from deepchorale.evaluation.metrics.parallel_octaves import parallel_octaves
-from deepchorale.evaluation.metrics.spacing_violation_rate import spacing_violation_rate
-from deepchorale.evaluation.metrics.triad_or_seventh_rate import triad_or_seventh_rate
-from deepchorale.evaluation.metrics.voice_crossing_rate import voice_crossing_rate
 from deepchorale.models.weights import WeightsError, load_model
-from deepchorale.render import add_reverb, master, pianoroll_image, synthesize, write_audio, write_musicxml
-
-STAGE_METRICS = {
-    "parallel_fifths": parallel_fifths,
-    "parallel_octaves": parallel_octaves,
-    "triad_or_seventh_rate": triad_or_seventh_rate,
-    "voice_crossing_rate": voice_crossing_rate,
-    "spacing_violation_rate": spacing_violation_rate,
-}
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def apply_overrides(melody: Melody, cfg: DictConfig) -> Melody:
-    """The user's key and tempo, where given, over what was detected."""
-    if cfg.key:
-        match = re.fullmatch(r"([A-G][#b]?)\s+(major|minor)", cfg.key.strip())
-        names = {
-            **{n: i for i, n in enumerate(PITCH_CLASS_NAMES)},
-            "Db": 1,
-            "D#": 3,
-            "Gb": 6,
-            "G#": 8,
-            "A#": 10,
-        }
-        if not match or match.group(1) not in names:
-            raise UserInputError(f"key {cfg.key!r} is not like 'D major' or 'F# minor'")
-        melody = replace(melody, key_tonic=names[match.group(1)], key_mode=match.group(2))
-    if cfg.qpm is not None:
-        if not 20 <= cfg.qpm <= 300:
-            raise UserInputError(f"tempo {cfg.qpm} qpm is outside 20-300")
-        melody = replace(melody, qpm=float(cfg.qpm))
-    return melody
-
-
-def stage_metrics(chorale: Chorale) -> dict[str, float]:
-    """The voice-leading figures that each stage must not spoil (results.json `stage_metrics`)."""
-    metrics = {name: metric(chorale) for name, metric in STAGE_METRICS.items()}
-    return {"parallels": metrics.pop("parallel_fifths") + metrics.pop("parallel_octaves"), **metrics}
-
-
-def sha256(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def render_bundle(composition: Composition, cfg: DictConfig, folder: Path, name: str) -> dict:
-    """Write every file of the bundle into `folder`; returns the audio figures."""
-    render, chorale, qpm = cfg.render, composition.chorale, composition.plan.qpm
-    midi = to_midi(chorale, qpm=qpm, programs=list(render.programs))
-    with atomic_path(folder / f"{name}.mid") as temporary:
-        midi.write(str(temporary))
-    write_musicxml(chorale, folder / f"{name}.musicxml", qpm=qpm, title=name)
-    audio = synthesize(midi, render.sample_rate, render.soundfont)
-    if render.reverb:
-        audio = add_reverb(audio, render.sample_rate, render.reverb_seconds, render.reverb_wet, cfg.seed)
-    audio, lufs, peak = master(audio, render.sample_rate, render.target_lufs, render.true_peak_ceiling_db)
-    write_audio(audio, render.sample_rate, folder / f"{name}.wav")
-    write_audio(audio, render.sample_rate, folder / f"{name}.flac")
-    with atomic_path(folder / "pianoroll.png") as temporary:
-        plt.imsave(temporary, pianoroll_image(chorale.pitches, title=name), format="png")
-    return {
-        "audio_seconds": len(audio) / render.sample_rate,
-        "loudness_lufs": lufs,
-        "true_peak_dbtp": peak,
-        "audio_metrics": compute_audio_metrics(audio, render.sample_rate),
-    }
 
 
 @hydra_app("compose")
 def main(cfg: DictConfig, output_dir: Path) -> dict:
     try:
-        melody = apply_overrides(load_melody(str(cfg.melody), cfg.melody_track), cfg)
+        melody = apply_overrides(load_melody(str(cfg.melody), cfg.melody_track), cfg.key, cfg.qpm)
         coconet = load_model(cfg.models.coconet)
         arcnn = load_model(cfg.models.arcnn) if cfg.embellish.enabled else None
         judge = load_model(cfg.judge) if cfg.judge else None
-    except (MelodyError, WeightsError) as error:
-        raise UserInputError(str(error)) from error
-    try:
         composition = compose(
             melody,
             coconet,
@@ -125,10 +44,10 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
             progress=lambda stage, seconds: print(f"{stage}: {seconds:.1f} s", flush=True),
             **stage_settings(cfg),
         )
-    except MelodyError as error:
+    except (MelodyError, WeightsError) as error:
         raise UserInputError(str(error)) from error
 
-    name = "-".join(slug(part) for part in (cfg.bundle.fullname, cfg.bundle.company, cfg.bundle.genre))
+    name = bundle_name(cfg.bundle)
     bundle = output_dir / name
     staging = output_dir / f".{name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
@@ -149,45 +68,3 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
     if judge:
         print(f"judge score: {results['judge_score']:.2f} (100 P(Bach); see evaluation/judge/MODEL_CARD.md)")
     return results
-
-
-def describe(
-    composition: Composition, cfg: DictConfig, audio: dict, judged: float | None, bundle: Path, files: list
-) -> dict:
-    chorale, plan, melody = composition.chorale, composition.plan, composition.melody
-    seconds_per_step = 60.0 / (plan.qpm * STEPS_PER_QUARTER)
-    clamped = composition.tune_steps
-    tune = soprano_line(plan)[0]
-    return {
-        "bundle": str(bundle),
-        "files": [*files, "results.json"],
-        "melody": melody.name,
-        "key": chorale.key_name,
-        "meter": f"{chorale.meter[0]}/{chorale.meter[1]}",
-        "tune_qpm": melody.qpm,
-        "qpm": plan.qpm,
-        "duration_seconds": chorale.num_steps * seconds_per_step,
-        **audio,
-        "sections": [
-            {
-                "kind": s.kind,
-                "steps": len(s.pitches),
-                "seconds": len(s.pitches) * seconds_per_step,
-                "transposition": s.transposition,
-            }
-            for s in plan.sections
-        ],
-        "tune_steps": int(clamped.sum()),
-        "soprano_matches_tune": bool(np.array_equal(chorale.pitches[0][clamped], tune[clamped])),
-        "seed": cfg.seed,
-        "models": {
-            kind: {"path": str(path), "sha256": sha256(path)}
-            for kind, path in cfg.models.items()
-            if kind == "coconet" or cfg.embellish.enabled
-        },
-        "stage_seconds": composition.seconds,
-        "stage_metrics": {stage: stage_metrics(piece) for stage, piece in composition.stages.items()},
-        "judge_score": judged,  # 100 P(Bach) by the judge of `judge`
-        "metrics": compute_metrics(chorale),
-        "settings": OmegaConf.to_container(cfg, resolve=True),
-    }

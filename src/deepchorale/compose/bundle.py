@@ -1,0 +1,121 @@
+"""compose's output bundle: the files (MIDI, MusicXML, WAV, FLAC, piano roll) and `results.json`.
+
+`render_bundle` writes the files of one composition into a folder; `describe` is what
+`results.json` says about it: the melody and plan, the audio figures, the voice-leading figures
+after each stage (`stage_metrics`), the judge's score and the settings that made it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from deepchorale.atomic import atomic_path
+from deepchorale.compose.pipeline import Composition, soprano_line
+from deepchorale.data.chorale import STEPS_PER_QUARTER, Chorale
+from deepchorale.data.convert import to_midi
+from deepchorale.evaluation.metrics import compute_audio_metrics, compute_metrics
+from deepchorale.evaluation.metrics.parallel_fifths import parallel_fifths
+from deepchorale.evaluation.metrics.parallel_octaves import parallel_octaves
+from deepchorale.evaluation.metrics.spacing_violation_rate import spacing_violation_rate
+from deepchorale.evaluation.metrics.triad_or_seventh_rate import triad_or_seventh_rate
+from deepchorale.evaluation.metrics.voice_crossing_rate import voice_crossing_rate
+from deepchorale.render import add_reverb, master, pianoroll_image, synthesize, write_audio, write_musicxml
+
+STAGE_METRICS = {
+    "parallel_fifths": parallel_fifths,
+    "parallel_octaves": parallel_octaves,
+    "triad_or_seventh_rate": triad_or_seventh_rate,
+    "voice_crossing_rate": voice_crossing_rate,
+    "spacing_violation_rate": spacing_violation_rate,
+}
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def bundle_name(bundle: DictConfig) -> str:
+    """<fullname>-<company>-<genre>, each part slugged."""
+    return "-".join(slug(part) for part in (bundle.fullname, bundle.company, bundle.genre))
+
+
+def stage_metrics(chorale: Chorale) -> dict[str, float]:
+    """The voice-leading figures that each stage must not spoil (results.json `stage_metrics`)."""
+    metrics = {name: metric(chorale) for name, metric in STAGE_METRICS.items()}
+    return {"parallels": metrics.pop("parallel_fifths") + metrics.pop("parallel_octaves"), **metrics}
+
+
+def sha256(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def render_bundle(composition: Composition, cfg: DictConfig, folder: Path, name: str) -> dict:
+    """Write every file of the bundle into `folder`; returns the audio figures."""
+    render, chorale, qpm = cfg.render, composition.chorale, composition.plan.qpm
+    midi = to_midi(chorale, qpm=qpm, programs=list(render.programs))
+    with atomic_path(folder / f"{name}.mid") as temporary:
+        midi.write(str(temporary))
+    write_musicxml(chorale, folder / f"{name}.musicxml", qpm=qpm, title=name)
+    audio = synthesize(midi, render.sample_rate, render.soundfont)
+    if render.reverb:
+        audio = add_reverb(audio, render.sample_rate, render.reverb_seconds, render.reverb_wet, cfg.seed)
+    audio, lufs, peak = master(audio, render.sample_rate, render.target_lufs, render.true_peak_ceiling_db)
+    write_audio(audio, render.sample_rate, folder / f"{name}.wav")
+    write_audio(audio, render.sample_rate, folder / f"{name}.flac")
+    with atomic_path(folder / "pianoroll.png") as temporary:
+        plt.imsave(temporary, pianoroll_image(chorale.pitches, title=name), format="png")
+    return {
+        "audio_seconds": len(audio) / render.sample_rate,
+        "loudness_lufs": lufs,
+        "true_peak_dbtp": peak,
+        "audio_metrics": compute_audio_metrics(audio, render.sample_rate),
+    }
+
+
+def describe(
+    composition: Composition, cfg: DictConfig, audio: dict, judged: float | None, bundle: Path, files: list
+) -> dict:
+    """The contents of `results.json` for the bundle at `bundle` holding `files`."""
+    chorale, plan, melody = composition.chorale, composition.plan, composition.melody
+    seconds_per_step = 60.0 / (plan.qpm * STEPS_PER_QUARTER)
+    clamped = composition.tune_steps
+    tune = soprano_line(plan)[0]
+    return {
+        "bundle": str(bundle),
+        "files": [*files, "results.json"],
+        "melody": melody.name,
+        "key": chorale.key_name,
+        "meter": f"{chorale.meter[0]}/{chorale.meter[1]}",
+        "tune_qpm": melody.qpm,
+        "qpm": plan.qpm,
+        "duration_seconds": chorale.num_steps * seconds_per_step,
+        **audio,
+        "sections": [
+            {
+                "kind": s.kind,
+                "steps": len(s.pitches),
+                "seconds": len(s.pitches) * seconds_per_step,
+                "transposition": s.transposition,
+            }
+            for s in plan.sections
+        ],
+        "tune_steps": int(clamped.sum()),
+        "soprano_matches_tune": bool(np.array_equal(chorale.pitches[0][clamped], tune[clamped])),
+        "seed": cfg.seed,
+        "models": {
+            kind: {"path": str(path), "sha256": sha256(path)}
+            for kind, path in cfg.models.items()
+            if kind == "coconet" or cfg.embellish.enabled
+        },
+        "stage_seconds": composition.seconds,
+        "stage_metrics": {stage: stage_metrics(piece) for stage, piece in composition.stages.items()},
+        "judge_score": judged,  # 100 P(Bach) by the judge of `judge`
+        "metrics": compute_metrics(chorale),
+        "settings": OmegaConf.to_container(cfg, resolve=True),
+    }
