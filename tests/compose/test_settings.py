@@ -66,3 +66,14 @@ def test_training_samples_use_the_sampler_compose_uses():
     )
     assert gibbs_settings(packaged_sampler("coconet")) == sampler  # an old weights file's fallback
     assert harmony.temperature == model.sampler.temperature
+
+
+def test_the_compose_search_starts_from_the_shipped_settings():
+    """hparams_search=compose's trial 0 must be what users get, or the search compares to the wrong bar."""
+    with initialize_config_module("deepchorale.conf", version_base="1.3"):
+        search = compose("search", overrides=["hparams_search=compose"]).search
+    first = search.enqueue[0]
+    assert set(first) == set(search.params)
+    assert (
+        default_stage_settings([f"{key}={value}" for key, value in first.items()]) == default_stage_settings()
+    )
