@@ -24,6 +24,7 @@ from deepchorale.data.chorale import chorale_from_pitches
 from deepchorale.data.convert import to_midi
 from deepchorale.evaluation.judge_scoring import judge_probabilities
 from deepchorale.evaluation.metrics import compute_metrics
+from deepchorale.models.generator import Generator
 from deepchorale.models.weights import load_model
 from deepchorale.render import pianoroll_image, synthesize
 
@@ -124,7 +125,7 @@ class GeneratedSamples(pl.Callback):
         if batch_idx == 0 and dataloader_idx == 0:
             self.batch = {key: value[: self.count] for key, value in batch.items()}
 
-    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: Generator) -> None:
         epoch = trainer.current_epoch
         if trainer.sanity_checking or self.batch is None or epoch % self.every_n_epochs:
             return

@@ -19,10 +19,9 @@ from hydra import initialize_config_module
 from omegaconf import OmegaConf
 
 import deepchorale.resolvers  # noqa: F401  (registers ${project_root:})
-from deepchorale.compose.embellish import EmbellishSettings
 from deepchorale.compose.melody import load_melody
-from deepchorale.compose.ornaments import OrnamentSettings
-from deepchorale.compose.pipeline import HarmonySettings, compose
+from deepchorale.compose.pipeline import compose
+from deepchorale.compose.settings import default_stage_settings
 from deepchorale.data.convert import to_midi
 from deepchorale.models.weights import load_model, save_weights
 from tests.compose.test_melody import deepcomposer_samples
@@ -96,9 +95,8 @@ def test_same_seed_gives_identical_midi_bytes(tiny_weights):
 
     def midi_bytes(seed):
         composition = compose(load_melody("twinkle_twinkle"), coconet, arcnn, target_seconds=30.0,
-                              max_tempo_change=0.25, harmony=HarmonySettings(steps=4),
-                              embellishment=EmbellishSettings(iterations=5), ornaments=OrnamentSettings(),
-                              seed=seed)  # fmt: skip
+                              max_tempo_change=0.25, seed=seed,
+                              **default_stage_settings([*QUICK, "harmonize.candidates=1"]))  # fmt: skip
         buffer = io.BytesIO()
         to_midi(composition.chorale, qpm=composition.plan.qpm).write(buffer)
         return buffer.getvalue()

@@ -1,5 +1,7 @@
 """Harmonise and embellish with small untrained nets: what the pipeline guarantees whatever the model."""
 
+from dataclasses import replace
+
 import hydra
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ import deepchorale.resolvers  # noqa: F401
 from deepchorale.compose.embellish import EmbellishSettings, below_soprano, embellish, keep_part_writing
 from deepchorale.compose.harmonize import harmonize, tonic_in_bass
 from deepchorale.compose.melody import load_melody, place_in_soprano_range
+from deepchorale.compose.settings import default_stage_settings
 from deepchorale.data.chorale import REST
 from deepchorale.data.convert import to_pianoroll
 from deepchorale.sampling.voice_leading import VoiceLeadingPrior
@@ -28,45 +31,68 @@ def nets():
 
 
 @pytest.fixture(scope="module")
+def shipped():
+    """The settings users get; each test states only what it changes (few steps: untrained nets)."""
+    return default_stage_settings()
+
+
+def harmony(shipped, **changes):
+    return replace(shipped["harmony"], **changes)
+
+
+@pytest.fixture(scope="module")
 def soprano():
     return place_in_soprano_range(load_melody("twinkle_twinkle")).pitches
 
 
-def test_harmonize_clamps_the_soprano_and_the_final_tonic(nets, soprano):
-    generator = torch.Generator().manual_seed(0)
+def test_harmonize_clamps_the_soprano_and_the_final_tonic(nets, soprano, shipped):
+    settings = harmony(shipped, window=32, overlap=8, steps=3)
     pitches = harmonize(
-        nets["coconet"], soprano, final_tonic=0, window=32, overlap=8, steps=3, generator=generator
+        nets["coconet"], soprano, settings, final_tonic=0, generator=torch.Generator().manual_seed(0)
     )
     assert pitches.shape == (4, len(soprano))
     assert np.array_equal(pitches[0], soprano)
     assert (pitches[1:] != REST).all()  # every window was sampled, the last partial one included
     assert pitches[3, -1] == tonic_in_bass(0) == 48
-    again = harmonize(nets["coconet"], soprano, final_tonic=0, window=32, overlap=8, steps=3,
-                      generator=torch.Generator().manual_seed(0))  # fmt: skip
+    again = harmonize(
+        nets["coconet"], soprano, settings, final_tonic=0, generator=torch.Generator().manual_seed(0)
+    )
     assert np.array_equal(pitches, again)
 
 
-def test_harmonize_samples_the_whole_piece_as_one_block_by_default(nets, soprano):
+def test_harmonize_samples_the_whole_piece_as_one_block_by_default(nets, soprano, shipped):
     def run(**window):
-        generator = torch.Generator().manual_seed(0)
-        return harmonize(nets["coconet"], soprano, final_tonic=0, steps=3, generator=generator, **window)
+        settings = harmony(shipped, steps=3, **window)
+        return harmonize(
+            nets["coconet"], soprano, settings, final_tonic=0, generator=torch.Generator().manual_seed(0)
+        )
 
+    assert shipped["harmony"].window is None  # what users get: the whole piece as one block
     whole = run()
     assert np.array_equal(whole[0], soprano) and (whole[1:] != REST).all()
     assert np.array_equal(whole, run(window=len(soprano), overlap=0))  # one window spanning it all
     assert not np.array_equal(whole, run(window=32, overlap=8))
 
 
-def test_harmonize_refuses_an_overlap_as_long_as_the_window(nets, soprano):
+def test_harmonize_refuses_an_overlap_as_long_as_the_window(nets, soprano, shipped):
     with pytest.raises(ValueError, match="overlap"):
-        harmonize(nets["coconet"], soprano, window=16, overlap=16)
+        harmonize(
+            nets["coconet"],
+            soprano,
+            harmony(shipped, window=16, overlap=16),
+            final_tonic=None,
+            generator=None,
+        )
 
 
-def test_embellish_keeps_the_soprano_and_the_frozen_cadence(nets, soprano):
+def test_embellish_keeps_the_soprano_and_the_frozen_cadence(nets, soprano, shipped):
+    settings = harmony(shipped, steps=2)
     pitches = harmonize(
-        nets["coconet"], soprano, final_tonic=0, steps=2, generator=torch.Generator().manual_seed(1)
+        nets["coconet"], soprano, settings, final_tonic=0, generator=torch.Generator().manual_seed(1)
     )
-    settings = EmbellishSettings(max_notes_to_add=20, max_remove_fraction=0.2, iterations=30)
+    settings = EmbellishSettings(
+        max_notes_to_add=20, max_remove_fraction=0.2, iterations=30, temperature=1.0, guard=None
+    )
     edited = embellish(nets["arcnn"], pitches, settings, torch.Generator().manual_seed(0), frozen_from=160)
     assert np.array_equal(edited[0], pitches[0])
     assert np.array_equal(edited[:, 160:], pitches[:, 160:])
@@ -89,11 +115,14 @@ def test_keep_part_writing_reverts_only_the_edits_that_break_a_rule():
     assert np.array_equal(keep_part_writing(before, before, RULES), before)
 
 
-def test_embellish_with_a_guard_adds_no_parallels(nets, soprano):
+def test_embellish_with_a_guard_adds_no_parallels(nets, soprano, shipped):
+    settings = harmony(shipped, steps=2)
     pitches = harmonize(
-        nets["coconet"], soprano, final_tonic=0, steps=2, generator=torch.Generator().manual_seed(1)
+        nets["coconet"], soprano, settings, final_tonic=0, generator=torch.Generator().manual_seed(1)
     )
-    settings = EmbellishSettings(max_notes_to_add=40, max_remove_fraction=0.2, iterations=60, guard=RULES)
+    settings = EmbellishSettings(
+        max_notes_to_add=40, max_remove_fraction=0.2, iterations=60, temperature=1.0, guard=RULES
+    )
     edited = embellish(nets["arcnn"], pitches, settings, torch.Generator().manual_seed(0))
     energy = RULES.cell_energy(torch.from_numpy(edited[None].astype(np.int64)))[0]
     baseline = RULES.cell_energy(torch.from_numpy(pitches[None].astype(np.int64)))[0]

@@ -1,12 +1,18 @@
 """compose's stage settings come from its config, typed, with the stages' switches honoured."""
 
+from dataclasses import MISSING, fields
+
 from hydra import compose, initialize_config_module
+from omegaconf import OmegaConf
 
 import deepchorale.resolvers  # noqa: F401
 from deepchorale.compose.embellish import EmbellishSettings
+from deepchorale.compose.harmonize import HarmonySettings
 from deepchorale.compose.ornaments import OrnamentSettings
-from deepchorale.compose.pipeline import HarmonySettings
-from deepchorale.compose.settings import stage_settings
+from deepchorale.compose.settings import default_stage_settings, stage_settings
+from deepchorale.models.generator import packaged_sampler
+from deepchorale.sampling.arcnn_resample import ResampleSettings
+from deepchorale.sampling.gibbs import GibbsSettings, gibbs_settings
 from deepchorale.sampling.voice_leading import VoiceLeadingPrior
 
 
@@ -29,3 +35,45 @@ def test_a_disabled_stage_has_no_settings_and_the_prior_can_be_turned_off():
     built = settings("embellish.enabled=false", "ornaments.enabled=false", "harmonize.voice_leading=null")
     assert built["embellishment"] is None and built["ornaments"] is None
     assert built["harmony"].voice_leading is None
+
+
+def test_the_python_api_defaults_are_the_clis():
+    """What `deepchorale compose` composes from its config is what Python callers get by default."""
+    with initialize_config_module("deepchorale.conf", version_base="1.3"):
+        cli = stage_settings(compose("compose"))
+    api = default_stage_settings()
+    assert api == cli
+    assert api["harmony"].temperature == 0.5 and api["embellishment"].max_remove_fraction == 0.0
+    assert default_stage_settings(["harmonize.steps=7"])["harmony"].steps == 7
+
+
+def test_the_settings_classes_have_no_defaults_of_their_own():
+    """Defaults live in the YAML only, so no caller can sample at values users never get."""
+    for settings in (HarmonySettings, GibbsSettings, EmbellishSettings, ResampleSettings, OrnamentSettings):
+        for field in fields(settings):
+            assert field.default is MISSING and field.default_factory is MISSING, (settings, field.name)
+
+
+def test_training_samples_use_the_sampler_compose_uses():
+    """Coconet's model config takes its sampler from the same file as compose's harmonize stage."""
+    with initialize_config_module("deepchorale.conf", version_base="1.3"):
+        model = compose("train", overrides=["model=coconet"]).model
+        harmony = compose("compose").harmonize
+    sampler = gibbs_settings(OmegaConf.to_container(model.sampler))
+    shipped = default_stage_settings()["harmony"]
+    assert sampler == GibbsSettings(
+        shipped.steps, shipped.temperature, shipped.schedule, shipped.voice_leading
+    )
+    assert gibbs_settings(packaged_sampler("coconet")) == sampler  # an old weights file's fallback
+    assert harmony.temperature == model.sampler.temperature
+
+
+def test_the_compose_search_starts_from_the_shipped_settings():
+    """hparams_search=compose's trial 0 must be what users get, or the search compares to the wrong bar."""
+    with initialize_config_module("deepchorale.conf", version_base="1.3"):
+        search = compose("search", overrides=["hparams_search=compose"]).search
+    first = search.enqueue[0]
+    assert set(first) == set(search.params)
+    assert (
+        default_stage_settings([f"{key}={value}" for key, value in first.items()]) == default_stage_settings()
+    )

@@ -4,9 +4,9 @@ import math
 import numpy as np
 import pytest
 import torch
+from hydra import compose, initialize_config_module
 from hydra.utils import instantiate
 from lightning.pytorch import Trainer
-from omegaconf import OmegaConf
 from torch.utils.data import DataLoader
 
 from deepchorale.data.chorale import REST
@@ -20,10 +20,9 @@ from deepchorale.models.coconet import (
     rescaled_nll,
     scored_cells,
 )
-from deepchorale.sampling.gibbs import pitch_onehot
-from tests.conftest import CACHE_DIR, REPO
-
-CONFIG = REPO / "conf" / "model" / "coconet.yaml"
+from deepchorale.models.generator import packaged_sampler
+from deepchorale.sampling.gibbs import gibbs_settings, pitch_onehot
+from tests.conftest import CACHE_DIR
 
 
 def tiny_module(**kwargs) -> CoconetModule:
@@ -183,8 +182,11 @@ def test_generate_examples_keeps_the_soprano(corpus):
 
 
 def test_config_builds_the_module_and_its_optimiser():
-    module = instantiate(OmegaConf.load(CONFIG))
+    with initialize_config_module("deepchorale.conf", version_base="1.3"):
+        config = compose("train", overrides=["model=coconet"]).model
+    module = instantiate(config)
     assert isinstance(module, CoconetModule) and isinstance(module.net, CoconetNet)
+    assert module.sampler == gibbs_settings(packaged_sampler("coconet"))  # the users' sampler
     optimisation = module.configure_optimizers()
     assert isinstance(optimisation["optimizer"], torch.optim.Adam)
     assert optimisation["lr_scheduler"]["monitor"] == "val/loss"

@@ -4,9 +4,14 @@ import torch
 
 from deepchorale.data.chorale import REST
 from deepchorale.data.convert import ONEHOT_HIGH, ONEHOT_LOW, ONEHOT_PITCHES
-from deepchorale.sampling.gibbs import block_probability, gibbs_sample, pitch_onehot
+from deepchorale.sampling.gibbs import GibbsSettings, block_probability, gibbs_sample, pitch_onehot
 
 PITCH_MIXER = torch.randn(ONEHOT_PITCHES, ONEHOT_PITCHES, generator=torch.Generator().manual_seed(0))
+
+
+def sampler(steps, temperature=1.0, schedule="yao"):
+    """The mechanics under test at stated values: temperature 1 draws from the toy model itself."""
+    return GibbsSettings(steps=steps, temperature=temperature, schedule=schedule, voice_leading=None)
 
 
 def toy_model(onehot, mask):
@@ -28,7 +33,7 @@ def random_mask(shape, seed):
 
 def test_clamped_cells_never_change_and_samples_stay_in_range(window):
     mask = random_mask(window.shape, 1)
-    sampled = gibbs_sample(toy_model, window, mask, steps=20, generator=torch.Generator().manual_seed(0))
+    sampled = gibbs_sample(toy_model, window, mask, sampler(20), torch.Generator().manual_seed(0))
     assert sampled.shape == window.shape and sampled.dtype == torch.int64
     assert torch.equal(sampled[~mask], window[~mask])
     assert sampled[mask].min() >= ONEHOT_LOW and sampled[mask].max() <= ONEHOT_HIGH
@@ -40,7 +45,7 @@ def test_the_seed_decides_the_sample(window):
 
     def draw(seed):
         generator = torch.Generator().manual_seed(seed)
-        return gibbs_sample(toy_model, window, mask, steps=10, schedule="yao", generator=generator)
+        return gibbs_sample(toy_model, window, mask, sampler(10, schedule="yao"), generator)
 
     assert torch.equal(draw(3), draw(3))
     assert not torch.equal(draw(3), draw(4))
@@ -55,7 +60,7 @@ def test_blocks_shrink_along_yao_schedule(window):
         return toy_model(onehot, block)
 
     steps = 50
-    gibbs_sample(recording_model, window, mask, steps=steps, generator=torch.Generator().manual_seed(0))
+    gibbs_sample(recording_model, window, mask, sampler(steps), torch.Generator().manual_seed(0))
     assert len(hidden_fractions) == steps + 1
     assert hidden_fractions[0] == 1.0  # the start: everything drawn at once
     assert hidden_fractions[1] == pytest.approx(0.9, abs=0.1)
@@ -79,7 +84,7 @@ def test_low_temperature_picks_the_model_mode(window):
         return logits
 
     mask = torch.ones_like(window, dtype=torch.bool)
-    sampled = gibbs_sample(certain_model, window, mask, steps=3, temperature=0.01)
+    sampled = gibbs_sample(certain_model, window, mask, sampler(3, temperature=0.01), None)
     assert (sampled == 60).all()
 
 

@@ -7,7 +7,7 @@ from deepchorale.data.chorale import REST, chorale_from_pitches
 from deepchorale.data.convert import ONEHOT_LOW, ONEHOT_PITCHES
 from deepchorale.evaluation.metrics.parallel_fifths import parallel_fifths
 from deepchorale.evaluation.metrics.parallel_octaves import parallel_octaves
-from deepchorale.sampling.gibbs import gibbs_sample
+from deepchorale.sampling.gibbs import GibbsSettings, gibbs_sample
 from deepchorale.sampling.voice_leading import (
     VoiceLeadingPrior,
     crossing_and_spacing,
@@ -97,10 +97,10 @@ def test_the_prior_steers_gibbs_sampling_away_from_parallels():
         return float(np.mean(rates))
 
     prior = VoiceLeadingPrior(parallels=20.0, crossing=20.0, spacing=0.0, non_chord=0.0)
-    free = gibbs_sample(uniform_model, pitches, mask, steps=40, generator=torch.Generator().manual_seed(0))
-    ruled = gibbs_sample(
-        uniform_model, pitches, mask, steps=40, generator=torch.Generator().manual_seed(0), prior=prior
-    )
+    free_settings = GibbsSettings(steps=40, temperature=1.0, schedule="yao", voice_leading=None)
+    ruled_settings = GibbsSettings(steps=40, temperature=1.0, schedule="yao", voice_leading=prior)
+    free = gibbs_sample(uniform_model, pitches, mask, free_settings, torch.Generator().manual_seed(0))
+    ruled = gibbs_sample(uniform_model, pitches, mask, ruled_settings, torch.Generator().manual_seed(0))
     assert parallels(free) > 0.02  # random chords: about 0.05 per transition
     assert parallels(ruled) == 0.0
     assert torch.equal(ruled[:, 0], pitches[:, 0])

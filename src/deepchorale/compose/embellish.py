@@ -18,17 +18,15 @@ from deepchorale.compose.harmonize import fast_inference
 from deepchorale.data.chorale import REST
 from deepchorale.data.convert import pitches_from_pianoroll, to_pianoroll
 from deepchorale.models.arcnn import ArcnnModule
-from deepchorale.sampling.arcnn_resample import resample
+from deepchorale.sampling.arcnn_resample import ResampleSettings, resample
 from deepchorale.sampling.voice_leading import VoiceLeadingPrior
 
 
 @dataclass(frozen=True)
-class EmbellishSettings:
-    max_notes_to_add: int = 60
-    max_remove_fraction: float = 0.1
-    iterations: int = 100
-    temperature: float = 1.0  # DeepComposer's "creative risk"
-    guard: VoiceLeadingPrior | None = None  # revert edits that break these rules (`keep_part_writing`)
+class EmbellishSettings(ResampleSettings):
+    """The AR-CNN's knobs plus the rules its edits must keep; values from `conf/compose.yaml`."""
+
+    guard: VoiceLeadingPrior | None  # revert edits that break these rules (`keep_part_writing`)
 
 
 def keep_part_writing(before: np.ndarray, after: np.ndarray, rules: VoiceLeadingPrior) -> np.ndarray:

@@ -13,16 +13,27 @@ tenor and bass.
 from __future__ import annotations
 
 from contextlib import nullcontext
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from deepchorale.data.chorale import REST
-from deepchorale.models.coconet import CoconetModule
+from deepchorale.models.generator import Generator
 from deepchorale.resolvers import cpu_has_bf16
-from deepchorale.sampling.voice_leading import VoiceLeadingPrior
+from deepchorale.sampling.gibbs import GibbsSettings
 
 BASS_RANGE = (36, 60)
+
+
+@dataclass(frozen=True)
+class HarmonySettings(GibbsSettings):
+    """Coconet's sampler settings plus how the piece is cut and how many harmonisations are drawn;
+    no defaults here: users get `conf/sampler/coconet.yaml` and `conf/compose.yaml`'s `harmonize`."""
+
+    window: int | None  # None = the whole piece as one block
+    overlap: int  # with a window: steps each window inherits from the previous one
+    candidates: int  # harmonisations drawn; the one `rank` scores highest is kept
 
 
 def fast_inference(device: torch.device):
@@ -38,24 +49,21 @@ def tonic_in_bass(tonic: int, near: int = 48) -> int:
 
 
 def harmonize(
-    model: CoconetModule,
+    model: Generator,
     soprano: np.ndarray,
+    settings: HarmonySettings,
     *,
-    final_tonic: int | None = None,
-    window: int | None = None,
-    overlap: int = 32,
-    steps: int | None = None,
-    temperature: float = 0.99,
-    schedule: str = "yao",
-    generator: torch.Generator | None = None,
-    prior: VoiceLeadingPrior | None = None,
+    final_tonic: int | None,
+    generator: torch.Generator | None,
 ) -> np.ndarray:
-    """(4, T) pitches: `soprano` clamped, alto, tenor and bass sampled; `window` None = one block.
+    """(4, T) pitches: `soprano` clamped, alto, tenor and bass sampled by `model.infill` under
+    `settings` (Coconet's: annealed blocked Gibbs); `settings.window` None = one block.
 
     With `final_tonic` (a pitch class) the bass under the last soprano note is clamped to the
     tonic, so the piece ends on a cadence in its key whatever the sampler does.
     """
     length = len(soprano)
+    window, overlap = settings.window, settings.overlap
     if window is None:
         window, overlap = max(length, 1), 0
     if not 0 <= overlap < window:
@@ -80,15 +88,7 @@ def harmonize(
             if hidden.any():
                 chunk = torch.from_numpy(pitches[None, :, start:stop]).to(device)
                 mask = torch.from_numpy(hidden[None]).to(device)
-                sampled = model.infill(
-                    chunk,
-                    mask,
-                    steps=steps,
-                    temperature=temperature,
-                    schedule=schedule,
-                    generator=generator,
-                    prior=prior,
-                )
+                sampled = model.infill(chunk, mask, settings, generator)
                 pitches[:, start:stop] = sampled[0].cpu().numpy()
                 known[:, start:stop] = True
     return pitches.astype(np.int16)

@@ -27,12 +27,14 @@ MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor plus the leading tone
 
 @dataclass(frozen=True)
 class OrnamentSettings:
-    passing_tones: bool = True
-    neighbour_tones: bool = True
-    suspensions: bool = True
-    cadential_trills: bool = True
-    strength: float = 0.5  # chance that an eligible place is ornamented
-    guard: VoiceLeadingPrior | None = None  # a figure that breaks these rules is not written
+    """Which figures to write and how often; no defaults here, users get `conf/compose.yaml`'s."""
+
+    passing_tones: bool
+    neighbour_tones: bool
+    suspensions: bool
+    cadential_trills: bool
+    strength: float  # chance that an eligible place is ornamented
+    guard: VoiceLeadingPrior | None  # a figure that breaks these rules is not written
 
 
 def scale_pitches(tonic: int, mode: str) -> np.ndarray:

@@ -20,13 +20,12 @@ import torch
 
 from deepchorale.compose.embellish import EmbellishSettings, embellish
 from deepchorale.compose.extend import Plan, plan_form
-from deepchorale.compose.harmonize import harmonize
+from deepchorale.compose.harmonize import HarmonySettings, harmonize
 from deepchorale.compose.melody import Melody, place_in_soprano_range
 from deepchorale.compose.ornaments import OrnamentSettings, ornament
 from deepchorale.data.chorale import REST, Chorale, chorale_from_pitches
 from deepchorale.models.arcnn import ArcnnModule
-from deepchorale.models.coconet import CoconetModule
-from deepchorale.sampling.voice_leading import VoiceLeadingPrior
+from deepchorale.models.generator import Generator
 
 
 @dataclass
@@ -37,17 +36,6 @@ class Composition:
     tune_steps: np.ndarray  # (T,) True where the soprano is the input tune, unaltered
     seconds: dict[str, float] = field(default_factory=dict)  # time spent per stage
     stages: dict[str, Chorale] = field(default_factory=dict)  # the piece after each stage, in order
-
-
-@dataclass(frozen=True)
-class HarmonySettings:
-    window: int | None = None  # None = the whole piece as one block
-    overlap: int = 32
-    steps: int | None = 96
-    temperature: float = 0.99
-    schedule: str = "yao"
-    voice_leading: VoiceLeadingPrior | None = None
-    candidates: int = 1  # harmonisations drawn; the one `rank` scores highest is kept
 
 
 def soprano_line(plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,7 +67,7 @@ def with_soprano_onsets(pitches: np.ndarray, soprano_onsets: np.ndarray, melody:
 
 def compose(
     melody: Melody,
-    coconet: CoconetModule,
+    coconet: Generator,
     arcnn: ArcnnModule | None,
     *,
     target_seconds: float,
@@ -118,14 +106,9 @@ def compose(
         candidate = harmonize(
             coconet,
             soprano,
+            harmony,
             final_tonic=melody.key_tonic,
             generator=generator,
-            window=harmony.window,
-            overlap=harmony.overlap,
-            steps=harmony.steps,
-            temperature=harmony.temperature,
-            schedule=harmony.schedule,
-            prior=harmony.voice_leading,
         )
         chorale = with_soprano_onsets(candidate, soprano_onsets, melody, melody.name)
         score = rank(chorale) if harmony.candidates > 1 else 0.0

@@ -31,9 +31,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from deepchorale.data.convert import pitches_from_pianoroll
+from deepchorale.data.convert import pitches_from_pianoroll, to_pianoroll
 from deepchorale.models.optimizers import optimizer_config
-from deepchorale.sampling.arcnn_resample import resample, uniform
+from deepchorale.sampling.arcnn_resample import ResampleSettings, resample, uniform
 
 
 class ByteDropout(nn.Module):
@@ -373,6 +373,33 @@ class ArcnnModule(pl.LightningModule):
 
     def configure_optimizers(self):
         return optimizer_config(self.parameters(), self.optimizer_factory, self.scheduler_factory)
+
+    @torch.no_grad()
+    def infill(
+        self, pitches: Tensor, mask: Tensor, settings: ResampleSettings, generator: torch.Generator | None
+    ) -> Tensor:
+        """(B, 4, T) pitches: the merged roll resampled under `settings` at the steps holding a
+        hidden cell, read back into four voices; the known cells are kept exactly as given."""
+        rolls = np.stack([to_pianoroll(window) for window in pitches.cpu().numpy()])
+        editable = mask.any(1).unsqueeze(-1).to(self.device)  # (B, T, 1): whole steps may change
+        was_training = self.training
+        self.eval()
+        try:
+            edited = resample(
+                self,
+                torch.from_numpy(rolls.astype(np.float32)).to(self.device),
+                iterations=settings.iterations,
+                max_notes_to_add=settings.max_notes_to_add,
+                max_remove_fraction=settings.max_remove_fraction,
+                temperature=settings.temperature,
+                generator=generator,
+                editable=editable,
+            )
+        finally:
+            self.train(was_training)
+        voices = np.stack([pitches_from_pianoroll(roll) for roll in edited.bool().cpu().numpy()])
+        generated = torch.from_numpy(voices.astype(np.int64)).to(pitches.device)
+        return torch.where(mask.to(pitches.device), generated, pitches)
 
     @torch.no_grad()
     def generate_examples(self, batch: dict[str, Tensor], count: int, generator: torch.Generator) -> list:

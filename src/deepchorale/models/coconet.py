@@ -23,9 +23,9 @@ from torch import Tensor, nn
 
 from deepchorale.data.chorale import REST, VOICES
 from deepchorale.data.convert import ONEHOT_LOW
+from deepchorale.models.generator import packaged_sampler
 from deepchorale.models.optimizers import optimizer_config
-from deepchorale.sampling.gibbs import gibbs_sample, pitch_onehot, uniform
-from deepchorale.sampling.voice_leading import VoiceLeadingPrior
+from deepchorale.sampling.gibbs import GibbsSettings, gibbs_sample, gibbs_settings, pitch_onehot, uniform
 
 
 class ConvBlock(nn.Module):
@@ -185,8 +185,11 @@ class CoconetModule(pl.LightningModule):
         val_mask_strata: int = 8,
         test_cells_per_forward: int = 1,
         eval_seed: int = 0,
+        sampler: dict | None = None,
     ) -> None:
         super().__init__()
+        # Weights files from before the `sampler` field get the shipped sampler (models/generator.py).
+        self.sampler = gibbs_settings(sampler if sampler is not None else packaged_sampler("coconet"))
         self.save_hyperparameters(logger=False, ignore=["net", "optimizer", "scheduler"])
         # Hydra partials are code, not data: kept off the checkpoint so it loads with weights_only=True.
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
@@ -246,31 +249,14 @@ class CoconetModule(pl.LightningModule):
 
     @torch.no_grad()
     def infill(
-        self,
-        pitches: Tensor,
-        mask: Tensor,
-        *,
-        steps: int | None = None,
-        temperature: float = 0.99,
-        schedule: str = "yao",
-        generator: torch.Generator | None = None,
-        prior: VoiceLeadingPrior | None = None,
+        self, pitches: Tensor, mask: Tensor, settings: GibbsSettings, generator: torch.Generator | None
     ) -> Tensor:
         """(B, 4, T) pitches with the cells where `mask` is True redrawn by annealed blocked Gibbs
-        (`sampling.gibbs.gibbs_sample`, which explains `prior`)."""
+        under `settings` (`sampling.gibbs.gibbs_sample`)."""
         was_training = self.training
         self.eval()  # batch norm must use its running statistics, not those of a Gibbs block
         try:
-            return gibbs_sample(
-                self.net,
-                pitches.to(self.device),
-                mask.to(self.device),
-                steps,
-                temperature,
-                schedule,
-                generator,
-                prior=prior,
-            )
+            return gibbs_sample(self.net, pitches.to(self.device), mask.to(self.device), settings, generator)
         finally:
             self.train(was_training)
 
@@ -279,11 +265,11 @@ class CoconetModule(pl.LightningModule):
     ) -> list[np.ndarray]:
         """Harmonise the soprano of the first `count` windows: (4, T) int16 pitch arrays.
 
-        Alto, tenor and bass are redrawn wherever the window is inside the piece; the soprano and
-        any padding past the piece's end are kept.
+        Alto, tenor and bass are redrawn under `sampler` (the users' settings) wherever the window
+        is inside the piece; the soprano and any padding past the piece's end are kept.
         """
         pitches, valid = batch["pitches"][:count], batch["valid"][:count]
         mask = torch.zeros_like(pitches, dtype=torch.bool)
         mask[:, 1:] = valid.unsqueeze(1)
-        harmonised = self.infill(pitches, mask, generator=generator)
+        harmonised = self.infill(pitches, mask, self.sampler, generator)
         return [window.cpu().numpy().astype(np.int16) for window in harmonised]

@@ -19,12 +19,23 @@ allows one note too many; here the quotas are exact. The roll is batched, every 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
 # roll (B, T, P) float in {0, 1} -> logits (B, T, P), one score per pixel
 ModelFn = Callable[[Tensor], Tensor]
+
+
+@dataclass(frozen=True)
+class ResampleSettings:
+    """DeepComposer's four knobs. No defaults here: users get `conf/sampler/arcnn.yaml`'s."""
+
+    max_notes_to_add: int
+    max_remove_fraction: float
+    iterations: int  # sampling iterations, one pixel each
+    temperature: float  # "creative risk"; 0 = greedy
 
 
 def uniform(shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device) -> Tensor:

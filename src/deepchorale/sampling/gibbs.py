@@ -15,6 +15,7 @@ A sampler only needs `model_fn(onehot, mask) -> logits`, so it can be tested wit
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -27,6 +28,27 @@ from deepchorale.sampling.voice_leading import VoiceLeadingPrior
 # (onehot (B, 4, T, 46) float, mask (B, 4, T) bool, True = hidden) -> logits (B, 4, T, 46)
 ModelFn = Callable[[Tensor, Tensor], Tensor]
 SCHEDULES = ("yao", "constant")
+
+
+@dataclass(frozen=True)
+class GibbsSettings:
+    """How Coconet samples. No defaults here: the values users get are `conf/sampler/coconet.yaml`'s."""
+
+    steps: int | None  # Gibbs steps after the start; None = Coconet's 4 T
+    temperature: float
+    schedule: str  # one of SCHEDULES
+    voice_leading: VoiceLeadingPrior | None  # part-writing penalties added to every proposal
+
+
+def gibbs_settings(sampler: dict) -> GibbsSettings:
+    """`GibbsSettings` from plain data (a model config's `sampler`, which a weights file stores)."""
+    rules = sampler["voice_leading"]
+    return GibbsSettings(
+        steps=sampler["steps"],
+        temperature=sampler["temperature"],
+        schedule=sampler["schedule"],
+        voice_leading=VoiceLeadingPrior(**rules) if rules else None,
+    )
 
 
 def pitch_onehot(pitches: Tensor) -> Tensor:
@@ -79,25 +101,28 @@ def gibbs_sample(
     model_fn: ModelFn,
     pitches: Tensor,
     mask: Tensor,
-    steps: int | None = None,
-    temperature: float = 0.99,
-    schedule: str = "yao",
-    generator: torch.Generator | None = None,
+    settings: GibbsSettings,
+    generator: torch.Generator | None,
     *,
     pmin: float = 0.1,
     pmax: float = 0.9,
     nu: float = 0.7,
     constant_probability: float = 0.5,
-    prior: VoiceLeadingPrior | None = None,
 ) -> Tensor:
     """Fill the cells where `mask` is True; every other cell (rests included) stays exactly as given.
 
     pitches: (B, 4, T) MIDI pitches, -1 = rest; what they hold under `mask` is ignored.
-    steps: Gibbs steps after the start, default 4 T as in Coconet; one model call each.
-    prior: part-writing penalties added to every proposal (`sampling.voice_leading`).
+    settings: steps (one model call each; None = 4 T as in Coconet), temperature, schedule, and the
+    voice-leading prior added to every proposal (`sampling.voice_leading`). pmin, pmax, nu are Yao's.
     Every random number comes from `generator`, so one seed gives one result.
     """
     mask = mask.bool()
+    steps, temperature, schedule, prior = (
+        settings.steps,
+        settings.temperature,
+        settings.schedule,
+        settings.voice_leading,
+    )
     if schedule not in SCHEDULES:
         raise ValueError(f"unknown schedule {schedule!r}; choose from {SCHEDULES}")
     steps = 4 * pitches.shape[-1] if steps is None else steps

@@ -1,0 +1,47 @@
+"""The generator protocol: what compose, tracking and evaluation may ask of any generating model.
+
+Coconet and the AR-CNN implement it now, the GAN (issue #8) will; callers type against
+`Generator` and never branch on which model they hold. Pitches are (B, 4, T) MIDI numbers
+(S, A, T, B; -1 = rest), `mask` is True on the cells to generate, and every random number comes
+from the caller's `torch.Generator`, so one seed gives one result on any device.
+
+A model's training-time samples (`generate_examples`) use its `sampler` settings, which its model
+config takes from `conf/sampler/<model>.yaml`, the same file compose's stage reads: the samples
+logged while training are drawn as users' pieces are. Weights files older than that field get the
+packaged file's values (`packaged_sampler`).
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+from omegaconf import OmegaConf
+from torch import Tensor
+
+
+@runtime_checkable
+class Generator(Protocol):
+    @property
+    def device(self) -> torch.device: ...
+
+    def infill(
+        self, pitches: Tensor, mask: Tensor, settings: Any, generator: torch.Generator | None
+    ) -> Tensor:
+        """(B, 4, T) pitches with the cells where `mask` is True generated under `settings` (the
+        model's own settings type); every other cell exactly as given."""
+        ...
+
+    def generate_examples(
+        self, batch: dict[str, Tensor], count: int, generator: torch.Generator
+    ) -> list[np.ndarray]:
+        """(4, T) int16 pitch arrays from the first `count` windows of a validation batch."""
+        ...
+
+
+def packaged_sampler(name: str) -> dict:
+    """The shipped `conf/sampler/<name>.yaml` as plain data: the settings users get."""
+    path = files("deepchorale.conf") / "sampler" / f"{name}.yaml"
+    return OmegaConf.to_container(OmegaConf.create(path.read_text()), resolve=True)
