@@ -1,5 +1,6 @@
 """`deepchorale compose` end to end: bundle contents, the tune kept, duration, loudness, bad input."""
 
+import functools
 import io
 import json
 import os
@@ -21,8 +22,11 @@ from omegaconf import OmegaConf
 import deepchorale.resolvers  # noqa: F401  (registers ${project_root:})
 from deepchorale.compose.melody import load_melody
 from deepchorale.compose.pipeline import compose
+from deepchorale.compose.ranking import candidate_score
+from deepchorale.compose.settings import compose_config as packaged_compose_config
 from deepchorale.compose.settings import default_stage_settings
 from deepchorale.data.convert import to_midi
+from deepchorale.evaluation.judge_scoring import judge_score
 from deepchorale.models.weights import load_model, save_weights
 from tests.compose.test_melody import deepcomposer_samples
 
@@ -194,3 +198,30 @@ def test_all_six_deepcomposer_sample_melodies_compose_a_60_s_track(tiny_weights,
         results = json.loads((sweep / str(job) / "results.json").read_text())
         assert results["melody"] == Path(melody).stem
         assert 58 <= results["duration_seconds"] <= 62 and results["soprano_matches_tune"]
+
+
+@pytest.mark.slow  # the shipped weights at the shipped settings: three full harmonisations, ~1 min
+def test_make_run_is_what_the_python_api_gives_at_its_defaults(tmp_path):
+    # `make run` exactly (no overrides but the run folder), then the library at its defaults: both
+    # must write the same notes, so the API and the tests sample at the settings users get.
+    run = subprocess.run([sys.executable, "-m", "deepchorale.cli", "compose", "melody=ode_to_joy",
+                          f"hydra.run.dir={tmp_path}"], cwd=tmp_path, env=os.environ,
+                         capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["duration_seconds"] >= 60 and results["soprano_matches_tune"]
+    assert set(results["stage_metrics"]) == {"harmonize", "embellish", "ornament"}
+    assert results["judge_score"] is not None and 0 <= results["judge_score"] <= 100
+
+    cfg = packaged_compose_config()
+    judge = load_model(cfg.judge)
+    composition = compose(load_melody("ode_to_joy"), load_model(cfg.models.coconet),
+                          load_model(cfg.models.arcnn), target_seconds=cfg.duration.target_seconds,
+                          max_tempo_change=cfg.duration.max_tempo_change, seed=cfg.seed,
+                          rank=functools.partial(candidate_score, judge),
+                          **default_stage_settings())  # fmt: skip
+    buffer = io.BytesIO()
+    to_midi(composition.chorale, qpm=composition.plan.qpm).write(buffer)
+    bundle = tmp_path / "j-s-bot-deepchorale-baroque"
+    assert (bundle / f"{bundle.name}.mid").read_bytes() == buffer.getvalue()
+    assert results["judge_score"] == pytest.approx(judge_score(judge, composition.chorale))
