@@ -1,6 +1,6 @@
 """The judge's model-card figures, measured on whole held-out pieces of the test split.
 
-    .venv/bin/python -m deepchorale.evaluation.judge_report [weights] [--out report.json]
+    .venv/bin/python -m deepchorale.evaluation.judge_report [weights] [--generated-dir D] [--out report.json]
 
 - ROC AUC of P(Bach) for real Bach test chorales against each negative family's test pieces;
 - expected calibration error (Naeini et al. 2015, 10 equal-width bins) on Bach vs all negatives,
@@ -40,9 +40,9 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, we
     return float(error)
 
 
-def judge_report(weights: str, cache_dir: str) -> dict:
+def judge_report(weights: str, cache_dir: str, generated_dir: str | None = None) -> dict:
     judge = load_model(weights)
-    data = JudgeDataModule(cache_dir=cache_dir)
+    data = JudgeDataModule(cache_dir=cache_dir, generated_dir=generated_dir)
     data.setup("test")
     pieces = data.pieces["test"]
     scores = {FAMILY_NAMES[f]: judge_probabilities(judge, chorales) for f, chorales in pieces.items()}
@@ -71,9 +71,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("weights", nargs="?", default=f"{project_root()}/evaluation/judge/weights.pt")
     parser.add_argument("--cache-dir", default=os.environ.get("DEEPCHORALE_CACHE", ".cache/deepchorale"))
+    parser.add_argument(
+        "--generated-dir",
+        default=f"{project_root()}/evaluation/judge/composed_negatives",
+        help="our composed tracks, the `generated` family (evaluation/composed_negatives.py); '' = none",
+    )
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    report = judge_report(args.weights, args.cache_dir)
+    report = judge_report(args.weights, args.cache_dir, args.generated_dir or None)
     text = json.dumps(report, indent=2)
     if args.out:
         with open(args.out, "w") as handle:

@@ -1,0 +1,45 @@
+"""Our composed tracks as the judge's `generated` family: what the tool writes is what the family reads."""
+
+import json
+import subprocess
+import sys
+
+from deepchorale.evaluation.composed_negatives import WEAK_SETUPS, compose_negatives, folk_tunes
+from deepchorale.evaluation.negatives import generated
+from deepchorale.evaluation.other_composers import file_split
+from tests.conftest import CACHE_DIR, REPO
+
+
+def test_negatives_deal_the_weak_setups_over_bach_sopranos_and_folk_tunes(tmp_path):
+    entries = compose_negatives(tmp_path / "a", pieces=3, seed=0, cache_dir=str(CACHE_DIR))
+    assert [e["setup"] for e in entries] == list(WEAK_SETUPS)[:3]
+    assert entries[0]["tune"].startswith("bwv") and not entries[1]["tune"].startswith("bwv")
+    files = sorted((tmp_path / "a").glob("*.mid"))
+    assert [f.name for f in files] == sorted(e["file"] for e in entries)
+    split = file_split(files[0].name)
+    pieces = generated(tmp_path / "a", split)
+    assert pieces and all(p.pitches.shape[0] == 4 for p in pieces)  # four voices, as the judge reads them
+    again = compose_negatives(tmp_path / "b", pieces=1, seed=0, cache_dir=str(CACHE_DIR))
+    assert (tmp_path / "b" / again[0]["file"]).read_bytes() == (
+        tmp_path / "a" / entries[0]["file"]
+    ).read_bytes()
+
+
+def test_folk_tunes_are_ones_compose_takes_as_a_60_s_track():
+    tunes = folk_tunes(3)
+    assert len(tunes) == 3 and len({t.name for t in tunes}) == 3
+
+
+def test_bad_piece_count_is_one_line(tmp_path):
+    command = [sys.executable, "-m", "deepchorale.evaluation.composed_negatives", "--pieces", "0"]
+    run = subprocess.run([*command, "--out", str(tmp_path)], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode != 0 and run.stderr.strip() == (
+        "composed_negatives: error: --pieces must be at least 1, got 0"
+    )
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_shipped_negatives_name_their_command():
+    manifest = json.loads((REPO / "evaluation/judge/composed_negatives/manifest.json").read_text())
+    assert manifest["command"].startswith("python -m deepchorale.evaluation.composed_negatives")
+    assert {e["setup"] for e in manifest["pieces"]} == set(WEAK_SETUPS)
