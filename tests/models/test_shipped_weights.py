@@ -48,28 +48,31 @@ def tiled_batch(chorales, length: int, views: tuple[str, ...]) -> dict[str, torc
 # --- the judge ------------------------------------------------------------------------------------
 
 JUDGE = REPO / "evaluation/judge/weights.pt"
+COMPOSED_NEGATIVES = REPO / "evaluation/judge/composed_negatives"  # the `generated` family's pieces
 # evaluation/judge/MODEL_CARD.md: piece-level ROC AUC of P(Bach), 40 Bach test chorales against
 # each family's test pieces (`judge_report`).
 JUDGE_CARD_AUC = {
     "other_composers": 0.997,
     "random_chords": 1.000,
     "random_walks": 1.000,
-    "shuffled_bars": 0.966,
-    "permuted_voices": 0.998,
+    "shuffled_bars": 0.946,
+    "permuted_voices": 0.993,
     "note_noise": 1.000,
     "voice_off_key": 1.000,
-    "flat_rhythm": 0.995,
+    "flat_rhythm": 0.991,
+    "generated": 1.000,
 }
 # The same measure on the first 20 test chorales and the first 20 pieces of each family made from
-# them (seed 0). The slice holds fewer of the pieces the judge gets wrong than the whole split, so
-# it reads higher: shuffled bars 0.99 here (4 of 400 pairs misordered) against the card's 0.966,
-# every other family 1.0. A fresh judge of the same config scores 0.44-0.92.
-JUDGE_SLICE_AUC = {**dict.fromkeys(JUDGE_CARD_AUC, 1.0), "shuffled_bars": 0.99}
-JUDGE_TOLERANCE = 0.03  # 12 more of a family's 400 pairs misordered; a fresh judge is 0.05 below at best
+# them (seed 0; `generated`: the first 20 of its 22 test pieces). The slice holds fewer of the
+# pieces the judge gets wrong than the whole split, so it reads a little higher: shuffled bars
+# 0.9575 and permuted voices 0.9875 here, every other family 1.0. A fresh judge of the same config
+# scores 0.24-0.92.
+JUDGE_SLICE_AUC = {**dict.fromkeys(JUDGE_CARD_AUC, 1.0), "shuffled_bars": 0.9575, "permuted_voices": 0.9875}
+JUDGE_TOLERANCE = 0.03  # 12 more of a family's 400 pairs misordered; a fresh judge is 0.08 below at best
 
 
 def family_aucs(judge, bach) -> dict[str, float]:
-    sources = FamilySources("test", bach, CACHE_DIR)
+    sources = FamilySources("test", bach, CACHE_DIR, generated_dir=COMPOSED_NEGATIVES)
     positive = judge_probabilities(judge, bach)
     aucs = {}
     for name in JUDGE_CARD_AUC:
@@ -79,7 +82,7 @@ def family_aucs(judge, bach) -> dict[str, float]:
 
 
 def test_the_judge_separates_bach_from_every_family_as_its_card_says(test_chorales):
-    assert set(JUDGE_CARD_AUC) == set(FAMILIES) - {"generated"}, "the card covers every trained family"
+    assert set(JUDGE_CARD_AUC) == set(FAMILIES), "the card covers every trained family"
     bach = test_chorales[:JUDGE_SLICE]
     shipped = family_aucs(load_model(JUDGE), bach)
     assert shipped == pytest.approx(JUDGE_SLICE_AUC, abs=JUDGE_TOLERANCE)
