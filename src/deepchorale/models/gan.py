@@ -86,7 +86,9 @@ def condition_planes(rolls: Tensor, given: Tensor) -> Tensor:
     return torch.cat([rolls[:, :1], lower, given_plane(given, rolls)], 1)
 
 
-def gradient_penalty(critic: nn.Module, real: Tensor, fake: Tensor, generator: torch.Generator | None = None) -> Tensor:
+def gradient_penalty(
+    critic: nn.Module, real: Tensor, fake: Tensor, generator: torch.Generator | None = None
+) -> Tensor:
     """WGAN-GP's penalty E[(||grad critic(x)||_2 - 1)^2] at x on random lines between real and fake
     examples (Gulrajani et al. 2017, algorithm 1), in fp32 even under autocast: the squared norm
     of bf16 gradients loses the precision that keeps the critic 1-Lipschitz."""
@@ -104,7 +106,8 @@ class GanModule(pl.LightningModule):
 
     Metrics: train/critic_loss (D(fake) - D(real) + lambda GP, averaged over the critic steps since
     the last generator step), train/wasserstein (D(real) - D(fake), the critic's distance
-    estimate), train/gradient_penalty, train/generator_loss (-D(fake)); val/loss and test/loss
+    estimate), train/gradient_penalty, train/loss (the generator's, -D(fake), as every model's
+    train/loss is what its trained net minimises); val/loss and test/loss
     are the Wasserstein estimate on the evaluation windows with fixed noise: lower means the
     fakes are closer for this critic, but critics change, so select checkpoints by the sample
     metrics (`samples/judge_score`, conf/experiment/gan_small.yaml).
@@ -138,7 +141,9 @@ class GanModule(pl.LightningModule):
 
     def on_fit_start(self) -> None:
         if self.trainer.precision == "16-mixed":
-            raise ValueError("the GAN trains in bf16-mixed or 32-true: its critic skips fp16 gradient scaling")
+            raise ValueError(
+                "the GAN trains in bf16-mixed or 32-true: its critic skips fp16 gradient scaling"
+            )
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["critic_updates"] = self.critic_updates
@@ -182,8 +187,12 @@ class GanModule(pl.LightningModule):
         self.manual_backward(critic_loss)
         critic_optimizer.optimizer.step()  # the raw optimizer: not counted in global_step
         self.critic_updates += 1
-        for name, value in (("critic_loss", critic_loss), ("wasserstein", wasserstein), ("gradient_penalty", penalty)):
-            self.critic_sums[name] = self.critic_sums.get(name, 0.0) + float(value)
+        for name, value in (
+            ("critic_loss", critic_loss),
+            ("wasserstein", wasserstein),
+            ("gradient_penalty", penalty),
+        ):
+            self.critic_sums[name] = self.critic_sums.get(name, 0.0) + float(value.detach())
 
         if self.critic_updates % self.hparams.critic_steps:
             return
@@ -199,7 +208,7 @@ class GanModule(pl.LightningModule):
         for scheduler in self.hand_stepped_schedulers():
             scheduler.step()
         size = len(real)
-        self.log("train/generator_loss", generator_loss, prog_bar=True, batch_size=size)
+        self.log("train/loss", generator_loss, prog_bar=True, batch_size=size)
         for name, total in self.critic_sums.items():
             self.log(f"train/{name}", total / self.hparams.critic_steps, batch_size=size)
         self.log("train/generator_step", float(self.global_step), batch_size=size)
@@ -258,7 +267,9 @@ class GanModule(pl.LightningModule):
                 rolls = voice_rolls(result[:, :, low:high])
                 written = pitches_from_rolls(self.generator(condition_planes(rolls, given), noise))
                 chunk = result[:, 1:, start:high]
-                result[:, 1:, start:high] = torch.where(mask[:, 1:, start:high], written[..., start - low :], chunk)
+                result[:, 1:, start:high] = torch.where(
+                    mask[:, 1:, start:high], written[..., start - low :], chunk
+                )
         finally:
             self.train(was_training)
         return result.to(pitches.device)

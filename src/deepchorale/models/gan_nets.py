@@ -122,7 +122,8 @@ class MuseganGenerator(GeneratorNet):
         super().__init__(depth, base_filters, latent_dim)
         widths = self.widths
         self.ups = nn.ModuleList(
-            up(widths[level], widths[level - 1] if level else base_filters) for level in reversed(range(depth))
+            up(widths[level], widths[level - 1] if level else base_filters)
+            for level in reversed(range(depth))
         )
         self.private = nn.ModuleList(
             nn.Sequential(
