@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from hydra import compose, initialize_config_module
+from hydra.utils import instantiate
 from lightning.pytorch import Trainer
 from omegaconf import OmegaConf
 from torch import nn
@@ -35,6 +36,11 @@ def real_windows(corpus, count: int, length: int = 48) -> list[dict]:
     ]
 
 
+def quiet_trainer(max_steps: int) -> Trainer:
+    return Trainer(accelerator="cpu", max_steps=max_steps, max_epochs=-1, limit_val_batches=0, logger=False,
+                   enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)  # fmt: skip
+
+
 def adam_steps(optimizer) -> int:
     return int(next(iter(optimizer.state.values()))["step"])
 
@@ -52,8 +58,7 @@ def test_rolls_round_trip_real_pitches(corpus):
 def test_max_steps_counts_generator_steps_with_five_critic_steps_each(corpus, generator_class):
     module = tiny_module(generator_class)
     loader = DataLoader(real_windows(corpus, 8), batch_size=2)  # 4 batches an epoch: steps cross epochs
-    trainer = Trainer(accelerator="cpu", max_steps=3, max_epochs=-1, limit_val_batches=0, logger=False,
-                      enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)  # fmt: skip
+    trainer = quiet_trainer(max_steps=3)
     trainer.fit(module, train_dataloaders=loader)
     generator_optimizer, critic_optimizer = (optimizer.optimizer for optimizer in module.optimizers())
     assert trainer.global_step == 3 and adam_steps(generator_optimizer) == 3
@@ -69,8 +74,7 @@ def test_schedulers_step_once_per_generator_step(corpus):
     )
     module = tiny_module(scheduler=linear, critic_steps=2)
     loader = DataLoader(real_windows(corpus, 8), batch_size=1)
-    trainer = Trainer(accelerator="cpu", max_steps=2, limit_val_batches=0, logger=False,
-                      enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)  # fmt: skip
+    trainer = quiet_trainer(max_steps=2)
     trainer.fit(module, train_dataloaders=loader)
     assert [scheduler.last_epoch for scheduler in module.hand_stepped_schedulers()] == [2, 2]
     assert module.optimizers()[1].param_groups[0]["lr"] == pytest.approx(1e-3 * 0.75)
@@ -173,8 +177,6 @@ def test_weights_load_through_the_allow_list(corpus, tmp_path, model):
     with initialize_config_module("deepchorale.conf", version_base="1.3"):
         cfg = compose("train", overrides=overrides)
     config = OmegaConf.to_container(cfg.model, resolve=True)
-    from hydra.utils import instantiate
-
     trained = instantiate(config, _convert_="all")
     path = save_weights(trained.state_dict(), config, tmp_path / "weights.pt")
     loaded = load_model(path)
