@@ -37,8 +37,9 @@ def real_windows(corpus, count: int, length: int = 48) -> list[dict]:
 
 
 def quiet_trainer(max_steps: int) -> Trainer:
-    return Trainer(accelerator="cpu", max_steps=max_steps, max_epochs=-1, limit_val_batches=0, logger=False,
-                   enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)  # fmt: skip
+    quiet = {"logger": False, "enable_checkpointing": False, "enable_progress_bar": False}
+    return Trainer(accelerator="cpu", max_steps=max_steps, max_epochs=-1, limit_val_batches=0,
+                   enable_model_summary=False, **quiet)  # fmt: skip
 
 
 def adam_steps(optimizer) -> int:
