@@ -108,6 +108,9 @@ def test_gan_small_trains_an_epoch_and_writes_results_and_loadable_weights(tmp_p
     results = json.loads((run_dir / "results.json").read_text())
     assert results["optimized_metric"] == "samples/judge_score" and 0 <= results["samples/judge_score"] <= 100
     assert results["global_step"] == 2  # generator steps: 10 batches of critic steps, 5 per generator step
+    assert {"samples/qualified_note_rate/all", "samples/tonal_distance/melody_accompaniment"} <= set(
+        results["metrics"]
+    )
     assert "test/loss" in results["test"]
     assert sum(p.numel() for p in load_model(results["weights"]).parameters()) == results["parameters"]
 

@@ -20,6 +20,7 @@ from deepchorale.models.gan import GanModule, GanSettings, gradient_penalty, pit
 from deepchorale.models.gan_nets import Critic, MuseganGenerator, UnetGenerator
 from deepchorale.models.generator import Generator
 from deepchorale.models.weights import load_model, save_weights
+from deepchorale.tracking import GeneratedSamples
 
 TINY = {"depth": 2, "base_filters": 4, "latent_dim": 4}
 
@@ -170,6 +171,12 @@ def test_generate_examples_accompanies_validation_windows(corpus):
     examples = module.generate_examples(batch, 2, torch.Generator().manual_seed(0))
     assert len(examples) == 2 and all(e.dtype == np.int16 and e.shape == (4, 48) for e in examples)
     assert np.array_equal(examples[0][0], batch["pitches"][0, 0].numpy())
+
+
+def test_an_unknown_sample_metric_is_named(corpus, tmp_path):
+    samples = GeneratedSamples(str(tmp_path), extra_metrics=["qualified_note_rate/all", "empty_bar"])
+    with pytest.raises(ValueError, match="unknown sample metric 'empty_bar'"):
+        samples.log_scores(tiny_module(), [corpus.chorales[0]])
 
 
 @pytest.mark.parametrize("model", ["musegan", "unet_gan"])
