@@ -70,6 +70,16 @@ def test_max_steps_counts_generator_steps_with_five_critic_steps_each(corpus, ge
     assert all(torch.isfinite(metrics[f"train/{name}"]) for name in ("loss", "critic_loss", "wasserstein"))
 
 
+def test_a_resumed_run_keeps_counting_critic_steps(corpus, tmp_path):
+    loader = DataLoader(real_windows(corpus, 8), batch_size=2)
+    first = quiet_trainer(max_steps=1)
+    first.fit(tiny_module(), train_dataloaders=loader)
+    first.save_checkpoint(tmp_path / "one.ckpt")
+    resumed = tiny_module()
+    quiet_trainer(max_steps=2).fit(resumed, train_dataloaders=loader, ckpt_path=tmp_path / "one.ckpt")
+    assert resumed.critic_updates == 10 and adam_steps(resumed.optimizers()[1].optimizer) == 10
+
+
 def test_schedulers_step_once_per_generator_step(corpus):
     linear = functools.partial(
         torch.optim.lr_scheduler.LinearLR, start_factor=1.0, end_factor=0.5, total_iters=4
