@@ -137,7 +137,7 @@ class GanModule(pl.LightningModule):
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.generator, self.critic = generator, critic
         self.critic_updates = 0  # since training began; saved in checkpoints so resumes keep the rhythm
-        self.critic_sums: dict[str, float] = {}
+        self.critic_sums: dict[str, Tensor] = {}
 
     def on_fit_start(self) -> None:
         if self.trainer.precision == "16-mixed":
@@ -192,7 +192,8 @@ class GanModule(pl.LightningModule):
             ("wasserstein", wasserstein),
             ("gradient_penalty", penalty),
         ):
-            self.critic_sums[name] = self.critic_sums.get(name, 0.0) + float(value.detach())
+            # Tensors, not floats: no device sync per critic step.
+            self.critic_sums[name] = self.critic_sums.get(name, 0.0) + value.detach()
 
         if self.critic_updates % self.hparams.critic_steps:
             return
