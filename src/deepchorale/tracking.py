@@ -101,7 +101,8 @@ class GeneratedSamples(pl.Callback):
     W&B table of piano-roll pictures and FluidSynth audio, MIDI files under `output_dir`, and what
     the studio would hear in numbers: `samples/judge_score` (100 P(Bach) by the judge weights in
     `judge`, when that file exists) and key musical metrics as `samples/<metric>`, so sweeps can
-    select on them, not only on the loss."""
+    select on them, not only on the loss. `extra_metrics` names more `compute_metrics` keys to log
+    the same way (the GAN experiments add MuseGAN's EB, UPC, QN and TD)."""
 
     def __init__(
         self,
@@ -113,8 +114,10 @@ class GeneratedSamples(pl.Callback):
         sample_rate: int = 22050,
         audio: bool = True,
         judge: str | None = None,
+        extra_metrics: tuple[str, ...] | list[str] = (),
     ) -> None:
         self.output_dir = Path(output_dir)
+        self.metrics = (*SAMPLE_METRICS, *extra_metrics)
         self.judge_path = Path(judge) if judge else None
         self.judge = None
         self.every_n_epochs, self.count, self.seed = every_n_epochs, count, seed
@@ -147,7 +150,10 @@ class GeneratedSamples(pl.Callback):
 
     def log_scores(self, pl_module: pl.LightningModule, chorales: list) -> None:
         scores = [compute_metrics(chorale) for chorale in chorales]
-        for name in SAMPLE_METRICS:
+        unknown = [name for name in self.metrics if name not in scores[0]]
+        if unknown:
+            raise ValueError(f"unknown sample metric {unknown[0]!r}; the names are compute_metrics' keys")
+        for name in self.metrics:
             pl_module.log(f"samples/{name}", float(np.nanmean([s[name] for s in scores])))
         if self.judge is None and self.judge_path is not None and self.judge_path.is_file():
             self.judge = load_model(self.judge_path)

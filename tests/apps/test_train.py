@@ -28,6 +28,9 @@ from tests.conftest import CACHE_DIR, REPO
 
 EXPERIMENTS = sorted(p.stem for p in (REPO / "conf" / "experiment").glob("*.yaml"))
 TINY_COCONET = ["model.net.num_layers=4", "model.net.num_filters=16"]
+TINY_GAN = ["model.generator.base_filters=4", "model.critic.base_filters=4"]
+# A GAN batch is one critic step, and its first generator step (global_step 1) comes after five.
+FIVE_BATCHES = ["trainer.fast_dev_run=5"]
 SHRINK = {  # the GPU-sized experiments still compose and step, on fewer, shorter windows
     "coconet_paper": [
         "data.batch_size=2",
@@ -41,6 +44,8 @@ SHRINK = {  # the GPU-sized experiments still compose and step, on fewer, shorte
         "data.num_workers=0",
         "data.pin_memory=false",
     ],
+    "gan_small": FIVE_BATCHES,
+    "gan_paper": [*FIVE_BATCHES, "data.batch_size=2", "data.num_workers=0", "data.pin_memory=false"],
 }
 
 
@@ -90,6 +95,24 @@ def test_train_writes_results_wandb_run_samples_and_weights(tmp_path):
     assert len(list((run_dir / "samples" / "epoch_000").glob("*.mid"))) == 2
     model = load_model(results["weights"])
     assert sum(p.numel() for p in model.parameters()) == results["parameters"]
+
+
+def test_gan_small_trains_an_epoch_and_writes_results_and_loadable_weights(tmp_path):
+    run_dir = tmp_path / "run"
+    shrunk = ["debug=default", *TINY_GAN, "trainer.limit_train_batches=10", "logger=none",
+              "callbacks.generated_samples.count=2"]  # fmt: skip
+    run = train(
+        "experiment=gan_small", "trainer.max_epochs=1", *shrunk, f"hydra.run.dir={run_dir}", cwd=tmp_path
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["optimized_metric"] == "samples/judge_score" and 0 <= results["samples/judge_score"] <= 100
+    assert results["global_step"] == 2  # generator steps: 10 batches of critic steps, 5 per generator step
+    assert {"samples/qualified_note_rate/all", "samples/tonal_distance/melody_accompaniment"} <= set(
+        results["metrics"]
+    )
+    assert "test/loss" in results["test"]
+    assert sum(p.numel() for p in load_model(results["weights"]).parameters()) == results["parameters"]
 
 
 @pytest.mark.slow

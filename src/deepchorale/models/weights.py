@@ -31,6 +31,7 @@ MODULES = {
     "deepchorale.models.coconet.CoconetModule",
     "deepchorale.models.arcnn.ArcnnModule",
     "deepchorale.models.judge.JudgeModule",
+    "deepchorale.models.gan.GanModule",
 }
 # ...and inside them their nets and, as partials, torch's optimizers and schedulers (by name: the
 # check must not import a module a file names, as importing runs that module's code).
@@ -38,6 +39,9 @@ NETS = {
     "deepchorale.models.coconet.CoconetNet",
     "deepchorale.models.arcnn.ArcnnNet",
     "deepchorale.models.judge.JudgeNet",
+    "deepchorale.models.gan_nets.MuseganGenerator",
+    "deepchorale.models.gan_nets.UnetGenerator",
+    "deepchorale.models.gan_nets.Critic",
 }
 # Old path -> new path of every class that moved since weights files were first shipped
 # (evaluation/judge/weights.pt names the judge's classes by their first home).
