@@ -15,26 +15,20 @@ errors, and W&B closed on every way out (lightning-hydra-template's `task_wrappe
   (non-zero marks the run failed), so the next job of an in-process multirun starts its own,
 - returns `results[cfg.optimized_metric]` when set, which Hydra sweepers optimise.
 
-`FailedJobs`, a Hydra callback that `conf/hydra/default.yaml` registers, ends a multirun whose jobs
-recorded errors with status 2, naming them; it reads their `results.json`, so it also sees jobs
-that a launcher ran in other processes (Slurm).
+`apps/failed_jobs.py` ends a multirun whose jobs recorded errors with status 2, naming them.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import math
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
-from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
@@ -129,30 +123,3 @@ def hydra_app(config_name: str) -> Callable:
         return main
 
     return decorate
-
-
-class FailedJobs(Callback):
-    """At a multirun's end, in the process that launched it: exit status 2, naming every job whose
-    `results.json` (written during this multirun) records an error, wherever the job ran."""
-
-    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        self.started = time.time()
-
-    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        failed = []
-        for path in Path(config.hydra.sweep.dir).rglob("results.json"):
-            if path.stat().st_mtime < self.started:
-                continue  # an earlier multirun's job in the same sweep dir
-            try:
-                results = json.loads(path.read_text())
-            except (OSError, ValueError):
-                continue
-            if isinstance(results, dict) and "error" in results and "job" in results:
-                failed.append(str(results["job"]))
-        if failed:
-            failed.sort(key=lambda job: int(job.split(" ", 1)[0]))  # "<job number> (<overrides>)"
-            app = kwargs.get("config_name") or config.hydra.job.name
-            print(
-                f"deepchorale {app}: error: {len(failed)} job(s) failed: {'; '.join(failed)}", file=sys.stderr
-            )
-            sys.exit(USER_ERROR_EXIT)
