@@ -7,6 +7,7 @@ the map of moved classes (`weights.MOVED`), which lets files naming a class by i
 allows nothing new.
 """
 
+import json
 from pathlib import Path
 
 import hydra
@@ -14,7 +15,16 @@ import pytest
 import torch
 
 from deepchorale.models.judge import JudgeModule
-from deepchorale.models.weights import FORMAT, MODULES, MOVED, NETS, WeightsError, load_model, read_weights
+from deepchorale.models.weights import (
+    FORMAT,
+    MODULES,
+    MOVED,
+    NETS,
+    WeightsError,
+    load_model,
+    read_weights,
+    save_weights,
+)
 
 COCONET = "deepchorale.models.coconet.CoconetModule"
 ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 0.001}
@@ -118,10 +128,15 @@ def test_moved_classes_map_only_onto_allowed_classes():
         assert old not in MODULES | NETS, "an old path is renamed, never allowed as such"
 
 
-def test_a_file_naming_the_judge_by_its_old_path_loads():
-    shipped = Path(__file__).resolve().parents[2] / "evaluation/judge/weights.pt"
-    assert read_weights(shipped)["model"]["_target_"] == "deepchorale.evaluation.judge.JudgeModule"
-    assert isinstance(load_model(shipped), JudgeModule)
+def test_a_file_naming_the_judge_by_its_old_path_loads(tmp_path):
+    # The shipped judge, written as judges were before the move to models/ (weights made then).
+    shipped = read_weights(Path(__file__).resolve().parents[2] / "evaluation/judge/weights.pt")
+    old = json.loads(
+        json.dumps(shipped["model"]).replace("deepchorale.models.judge.", "deepchorale.evaluation.judge.")
+    )
+    assert old["_target_"] == "deepchorale.evaluation.judge.JudgeModule"
+    path = save_weights(shipped["state_dict"], old, tmp_path / "old_judge.pt")
+    assert isinstance(load_model(path), JudgeModule)
 
 
 def test_an_old_path_carries_no_payload_past_the_check(tmp_path):
