@@ -65,7 +65,13 @@ def tab(line: str) -> list[str]:
 @pytest.mark.skipif(not shutil.which("bash") or not (BIN / "deepchorale").exists(), reason="needs bash")
 def test_bash_completes_app_names_then_each_apps_overrides():
     assert tab("deepchorale tr") == ["train"]
-    assert tab("deepchorale train model=") == ["model=arcnn", "model=coconet", "model=judge"]
+    assert tab("deepchorale train model=") == [
+        "model=arcnn",
+        "model=coconet",
+        "model=judge",
+        "model=musegan",
+        "model=unet_gan",
+    ]
     assert tab("deepchorale compose melody_") == ["melody_track="]
     assert tab(f"{BIN / 'deepchorale'} data paths") == ["paths.", "paths="]  # called by its path
 
