@@ -23,12 +23,13 @@ import time
 from pathlib import Path
 
 import music21
+from omegaconf import DictConfig
 
 from deepchorale.atomic import atomic_path, write_json
 from deepchorale.compose.extend import plan_form
 from deepchorale.compose.melody import Melody, MelodyError, load_melody, place_in_soprano_range
 from deepchorale.compose.pipeline import compose
-from deepchorale.compose.settings import default_stage_settings
+from deepchorale.compose.settings import compose_config, default_stage_settings
 from deepchorale.data.chorale import Chorale
 from deepchorale.data.convert import to_midi
 from deepchorale.data.datamodule import ChoraleDataModule
@@ -36,7 +37,6 @@ from deepchorale.models.weights import load_model
 from deepchorale.resolvers import project_root
 
 PRETRAINED = "experiments/pretrained"
-FOLK_SECONDS, MAX_TEMPO_CHANGE = 60.0, 0.25  # compose's defaults (conf/compose.yaml duration)
 # Earlier shipped settings (commit history of conf/compose.yaml) and weaker models: what compose
 # wrote before, or would write with less. Each: Coconet weights, AR-CNN weights or None, overrides.
 RULES = ("parallels", "crossing", "spacing", "non_chord")
@@ -66,34 +66,37 @@ def soprano_of(chorale: Chorale, qpm: float) -> Melody:
     )
 
 
-def folk_tunes(count: int) -> list[Melody]:
+def folk_tunes(count: int, duration: DictConfig) -> list[Melody]:
     """The first `count` tunes of music21's `ryansMammoth` collection, by file name, that compose
-    takes as a 60 s track (singable, and short enough: fiddle tunes often are neither)."""
+    takes as a track of compose's `duration` (singable, and short enough: fiddle tunes often are neither)."""
     tunes = []
     for path in sorted((Path(music21.__file__).parent / "corpus" / "ryansMammoth").glob("*.abc")):
         if len(tunes) == count:
             break
         try:
             tune = place_in_soprano_range(load_melody(str(path)))
-            plan_form(tune, FOLK_SECONDS, MAX_TEMPO_CHANGE)
+            plan_form(tune, duration.target_seconds, duration.max_tempo_change)
         except MelodyError:
             continue
         tunes.append(tune)
     return tunes
 
 
-def tunes_to_harmonise(pieces: int, cache_dir: str, qpm: float) -> list[tuple[Melody, float]]:
+def tunes_to_harmonise(
+    pieces: int, cache_dir: str, qpm: float, duration: DictConfig
+) -> list[tuple[Melody, float]]:
     """(tune, target seconds) for each piece: Bach train sopranos and folk tunes, alternated."""
     bach = ChoraleDataModule(cache_dir=cache_dir).chorales("train")
-    folk = folk_tunes(pieces // 2)
+    folk = folk_tunes(pieces // 2, duration)
     sopranos = [(soprano_of(c, qpm), c.num_steps * 15.0 / qpm) for c in bach[: pieces - len(folk)]]
-    tunes = [(tune, FOLK_SECONDS) for tune in folk]
+    tunes = [(tune, duration.target_seconds) for tune in folk]
     return [piece for pair in zip(sopranos, tunes, strict=False) for piece in pair] + sopranos[len(tunes) :]
 
 
 def compose_negatives(out: Path, pieces: int, seed: int, cache_dir: str, qpm: float = 80.0) -> list[dict]:
     """Compose `pieces` negatives into `out`; returns the manifest's entries."""
     names = list(WEAK_SETUPS)
+    duration = compose_config().duration  # compose's own: target seconds, tempo freedom
     models: dict[str, object] = {}
 
     def model(name: str | None):
@@ -103,14 +106,15 @@ def compose_negatives(out: Path, pieces: int, seed: int, cache_dir: str, qpm: fl
 
     out.mkdir(parents=True, exist_ok=True)
     entries = []
-    for index, (melody, seconds) in enumerate(tunes_to_harmonise(pieces, cache_dir, qpm)):
+    for index, (melody, seconds) in enumerate(tunes_to_harmonise(pieces, cache_dir, qpm, duration)):
         setup = names[index % len(names)]
         coconet, arcnn, overrides = WEAK_SETUPS[setup]
         settings = default_stage_settings(["harmonize.candidates=1", *overrides])
         if arcnn is None:
             settings["embellishment"] = None
         composition = compose(melody, model(coconet), model(arcnn), target_seconds=seconds,
-                              max_tempo_change=MAX_TEMPO_CHANGE, seed=seed + index, **settings)  # fmt: skip
+                              max_tempo_change=duration.max_tempo_change, seed=seed + index,
+                              **settings)  # fmt: skip
         name = f"{melody.name}-{setup}.mid"
         with atomic_path(out / name) as temporary:
             to_midi(composition.chorale, qpm=composition.plan.qpm).write(str(temporary))
