@@ -35,15 +35,17 @@ QUICK = ["harmonize.steps=4", "embellish.iterations=5"]
 
 @pytest.fixture(scope="module")
 def tiny_weights(tmp_path_factory):
-    """Small untrained Coconet and AR-CNN weights files: the pipeline's mechanics, not its music."""
+    """Small untrained Coconet, AR-CNN and GAN weights files: the pipeline's mechanics, not its music."""
     folder = tmp_path_factory.mktemp("weights")
-    shrink = {"coconet": ["model.net.num_layers=4", "model.net.num_filters=8"],
-              "arcnn": ["model.net.depth=2", "model.net.base_filters=4"]}  # fmt: skip
+    shrink = {"coconet": ["model=coconet", "model.net.num_layers=4", "model.net.num_filters=8"],
+              "arcnn": ["model=arcnn", "model.net.depth=2", "model.net.base_filters=4"],
+              "gan": ["model=musegan", "model.generator.base_filters=4",
+                      "model.critic.base_filters=4"]}  # fmt: skip
     paths = {}
     torch.manual_seed(0)  # the same untrained nets on every run
     for name, overrides in shrink.items():
         with initialize_config_module("deepchorale.conf", version_base="1.3"):
-            cfg = compose_config("train", overrides=[f"model={name}", *overrides])
+            cfg = compose_config("train", overrides=overrides)
         model = hydra.utils.instantiate(cfg.model)
         paths[name] = save_weights(
             model.state_dict(), OmegaConf.to_container(cfg.model), folder / f"{name}.pt"
@@ -52,7 +54,7 @@ def tiny_weights(tmp_path_factory):
 
 
 def run_compose(*overrides, weights, cwd):
-    models = [f"models.coconet={weights['coconet']}", f"models.arcnn={weights['arcnn']}"]
+    models = [f"models.{name}={path}" for name, path in weights.items()]
     command = [sys.executable, "-m", "deepchorale.cli", "compose", *models, *QUICK, *overrides]
     return subprocess.run(command, cwd=cwd, env=os.environ, capture_output=True, text=True, timeout=600)
 
@@ -225,3 +227,22 @@ def test_make_run_is_what_the_python_api_gives_at_its_defaults(tmp_path):
     bundle = tmp_path / "j-s-bot-deepchorale-baroque"
     assert (bundle / f"{bundle.name}.mid").read_bytes() == buffer.getvalue()
     assert results["judge_score"] == pytest.approx(judge_score(judge, composition.chorale))
+
+
+def test_generator_gan_writes_the_lower_voices(tiny_weights, tmp_path):
+    run = run_compose("generator=gan", "melody=ode_to_joy", "judge=null", f"hydra.run.dir={tmp_path}",
+                      weights=tiny_weights, cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert set(results["models"]) == {"gan", "arcnn"} and results["settings"]["gan"]["noise_scale"] == 1.0
+    assert 58 <= results["duration_seconds"] <= 62 and results["soprano_matches_tune"]
+    midi = pretty_midi.PrettyMIDI(
+        str(tmp_path / "j-s-bot-deepchorale-baroque" / "j-s-bot-deepchorale-baroque.mid")
+    )
+    assert len(midi.instruments) == 4
+
+
+def test_an_unknown_generator_is_one_line(tiny_weights, tmp_path):
+    run = run_compose("generator=markov", f"hydra.run.dir={tmp_path}", weights=tiny_weights, cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.strip() == "deepchorale compose: error: generator 'markov' is not one of coconet, gan"

@@ -13,7 +13,7 @@ from deepchorale.compose.bundle import write_bundle
 from deepchorale.compose.melody import MelodyError, load_melody, with_given_key_and_tempo
 from deepchorale.compose.pipeline import compose
 from deepchorale.compose.ranking import candidate_score
-from deepchorale.compose.settings import stage_settings
+from deepchorale.compose.settings import UnknownGenerator, stage_settings
 from deepchorale.models.weights import WeightsError, load_model
 
 
@@ -25,21 +25,22 @@ def report(stage: str, seconds: float) -> None:
 def main(cfg: DictConfig, output_dir: Path) -> dict:
     try:
         melody = with_given_key_and_tempo(load_melody(str(cfg.melody), cfg.melody_track), cfg.key, cfg.qpm)
-        coconet = load_model(cfg.models.coconet)
+        settings = stage_settings(cfg)
+        harmoniser = load_model(cfg.models[cfg.generator])
         arcnn = load_model(cfg.models.arcnn) if cfg.embellish.enabled else None
         judge = load_model(cfg.judge) if cfg.judge else None
         composition = compose(
             melody,
-            coconet,
+            harmoniser,
             arcnn,
             target_seconds=cfg.duration.target_seconds,
             max_tempo_change=cfg.duration.max_tempo_change,
             seed=cfg.seed,
             rank=functools.partial(candidate_score, judge),
             progress=report,
-            **stage_settings(cfg),
+            **settings,
         )
-    except (MelodyError, WeightsError) as error:
+    except (MelodyError, WeightsError, UnknownGenerator) as error:
         raise UserInputError(str(error)) from error
     results = write_bundle(composition, cfg, output_dir, judge, progress=report)
     print(f"bundle: {results['bundle']}")

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from deepchorale.data.chorale import REST
+from deepchorale.models.gan import GanSettings
 from deepchorale.models.generator import Generator
 from deepchorale.resolvers import cpu_has_bf16
 from deepchorale.sampling.gibbs import GibbsSettings
@@ -55,12 +56,15 @@ def harmonize(
     *,
     final_tonic: int | None,
     generator: torch.Generator | None,
+    sampler: GanSettings | None = None,
 ) -> np.ndarray:
     """(4, T) pitches: `soprano` clamped, alto, tenor and bass sampled by `model.infill` under
     `settings` (Coconet's: annealed blocked Gibbs); `settings.window` None = one block.
 
     With `final_tonic` (a pitch class) the bass under the last soprano note is clamped to the
-    tonic, so the piece ends on a cadence in its key whatever the sampler does.
+    tonic, so the piece ends on a cadence in its key whatever the sampler does. `sampler` is what
+    `model.infill` draws with where that is not `settings` itself (Coconet's Gibbs settings): the
+    GAN's `GanSettings` (generator=gan).
     """
     length = len(soprano)
     window, overlap = settings.window, settings.overlap
@@ -88,7 +92,7 @@ def harmonize(
             if hidden.any():
                 chunk = torch.from_numpy(pitches[None, :, start:stop]).to(device)
                 mask = torch.from_numpy(hidden[None]).to(device)
-                sampled = model.infill(chunk, mask, settings, generator)
+                sampled = model.infill(chunk, mask, settings if sampler is None else sampler, generator)
                 pitches[:, start:stop] = sampled[0].cpu().numpy()
                 known[:, start:stop] = True
     return pitches.astype(np.int16)

@@ -3,6 +3,7 @@
     melody (read, key/meter/tempo detected or given, placed in the soprano range)
       -> plan_form: sections fitted to the target duration, ending in the home key
       -> harmonize: Coconet, annealed blocked Gibbs under the whole soprano line, tonic bass at the end
+                    (or the GAN, chunk by chunk, with `sampler`: compose generator=gan)
       -> embellish: AR-CNN iterative resampling of the lower voices (DeepComposer's four knobs)
       -> ornament: passing/neighbour tones, suspensions, cadential trills by rule
 
@@ -25,6 +26,7 @@ from deepchorale.compose.melody import Melody, place_in_soprano_range
 from deepchorale.compose.ornaments import OrnamentSettings, ornament
 from deepchorale.data.chorale import REST, Chorale, chorale_from_pitches
 from deepchorale.models.arcnn import ArcnnModule
+from deepchorale.models.gan import GanSettings
 from deepchorale.models.generator import Generator
 
 
@@ -67,12 +69,13 @@ def with_soprano_onsets(pitches: np.ndarray, soprano_onsets: np.ndarray, melody:
 
 def compose(
     melody: Melody,
-    coconet: Generator,
+    harmoniser: Generator,
     arcnn: ArcnnModule | None,
     *,
     target_seconds: float,
     max_tempo_change: float,
     harmony: HarmonySettings,
+    sampler: GanSettings | None = None,
     embellishment: EmbellishSettings | None,
     ornaments: OrnamentSettings | None,
     seed: int,
@@ -100,15 +103,16 @@ def compose(
     plan = plan_form(melody, target_seconds, max_tempo_change)
     soprano, soprano_onsets, tune_steps = soprano_line(plan)
     lap("plan")
-    generator = torch.Generator(device=coconet.device).manual_seed(seed)
+    generator = torch.Generator(device=harmoniser.device).manual_seed(seed)
     best_score, pitches, harmonised = -np.inf, None, None
     for _ in range(harmony.candidates):
         candidate = harmonize(
-            coconet,
+            harmoniser,
             soprano,
             harmony,
             final_tonic=melody.key_tonic,
             generator=generator,
+            sampler=sampler,
         )
         chorale = with_soprano_onsets(candidate, soprano_onsets, melody, melody.name)
         score = rank(chorale) if harmony.candidates > 1 else 0.0

@@ -20,6 +20,7 @@ import deepchorale.resolvers  # noqa: F401  (registers ${project_root:}, which c
 from deepchorale.compose.embellish import EmbellishSettings
 from deepchorale.compose.harmonize import HarmonySettings
 from deepchorale.compose.ornaments import OrnamentSettings
+from deepchorale.models.gan import GanSettings
 
 
 def _optional_stage(section: DictConfig):
@@ -27,13 +28,24 @@ def _optional_stage(section: DictConfig):
     return instantiate(values) if values.pop("enabled") else None
 
 
-Settings = HarmonySettings | EmbellishSettings | OrnamentSettings | None
+Settings = HarmonySettings | GanSettings | EmbellishSettings | OrnamentSettings | None
+
+
+GENERATORS = ("coconet", "gan")  # compose's harmonisers: `generator` picks one of `models`
+
+
+class UnknownGenerator(ValueError):
+    """`generator` names no harmoniser compose has."""
 
 
 def stage_settings(cfg: DictConfig) -> dict[str, Settings]:
-    """`harmony`, `embellishment` and `ornaments` settings for `compose.pipeline.compose`."""
+    """`harmony`, `sampler`, `embellishment` and `ornaments` settings for `compose.pipeline.compose`:
+    `sampler` is the GAN's drawing knob with generator=gan (Coconet draws with `harmony` itself)."""
+    if cfg.generator not in GENERATORS:
+        raise UnknownGenerator(f"generator {cfg.generator!r} is not one of {', '.join(GENERATORS)}")
     return {
         "harmony": instantiate(cfg.harmonize),
+        "sampler": instantiate(cfg.gan) if cfg.generator == "gan" else None,
         "embellishment": _optional_stage(cfg.embellish),
         "ornaments": _optional_stage(cfg.ornaments),
     }
