@@ -19,8 +19,10 @@ needs_slurm = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def slurm_env(tmp_path_factory):
+    # A cluster per test: when a job step's completion races its job's end, slurmctld can keep the
+    # node's CPUs allocated after the job is done, and every later job of that cluster would wait.
     state = tmp_path_factory.mktemp("slurm")
     start = subprocess.run(
         ["bash", str(REPO / "slurm" / "start_local_cluster.sh"), str(state)],
