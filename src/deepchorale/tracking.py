@@ -30,10 +30,17 @@ from deepchorale.render import pianoroll_image, synthesize
 
 
 def finish_wandb(exit_code: int = 0) -> None:
-    """Close this process's W&B run, if one is open; a non-zero `exit_code` marks it failed."""
+    """Close this process's W&B run, if one is open; a non-zero `exit_code` marks it failed.
+
+    Returns once the run's files are complete on disk: `wandb.finish` only informs wandb's service
+    process, which flushes and closes the run's log later (a reader right after a job, or a Slurm
+    job killed at its end, could find it empty). Shutting the service down waits for that; the next
+    job's `wandb.init` starts a new one (about a second, once per job).
+    """
     wandb = sys.modules.get("wandb")  # never imported: no run to close (and no second of import)
     if wandb is not None and wandb.run is not None:
         wandb.finish(exit_code=exit_code)
+        wandb.teardown(exit_code=exit_code)
 
 
 LOG_BLOCK = 32768  # the .wandb file is a LevelDB-format log: 32 KiB blocks of framed records
