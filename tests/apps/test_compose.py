@@ -242,7 +242,31 @@ def test_generator_gan_writes_the_lower_voices(tiny_weights, tmp_path):
     assert len(midi.instruments) == 4
 
 
+def test_generator_gan_plus_coconet_refines_the_gans_draft(tiny_weights, tmp_path):
+    run = run_compose("generator=gan+coconet", "refine.steps=4", "melody=ode_to_joy", "judge=null",
+                      f"hydra.run.dir={tmp_path}", weights=tiny_weights, cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert (
+        set(results["models"]) == {"gan", "coconet", "arcnn"} and results["settings"]["refine"]["pmax"] == 0.5
+    )
+    assert 58 <= results["duration_seconds"] <= 62 and results["soprano_matches_tune"]
+    harmonised = results["stage_metrics"]["harmonize"]
+    assert harmonised["voice_crossing_rate"] is not None
+
+
+def test_a_refining_block_out_of_range_is_one_line(tiny_weights, tmp_path):
+    run = run_compose("generator=gan+coconet", "refine.pmax=2", f"hydra.run.dir={tmp_path}",
+                      weights=tiny_weights, cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines()[-1] == (
+        "deepchorale compose: error: refine.pmax 2 must be in [0.1, 1] (Yao's floor to all)"
+    )
+
+
 def test_an_unknown_generator_is_one_line(tiny_weights, tmp_path):
     run = run_compose("generator=markov", f"hydra.run.dir={tmp_path}", weights=tiny_weights, cwd=tmp_path)
     assert run.returncode == 2
-    assert run.stderr.strip() == "deepchorale compose: error: generator 'markov' is not one of coconet, gan"
+    assert run.stderr.strip() == (
+        "deepchorale compose: error: generator 'markov' is not one of coconet, gan, gan+coconet"
+    )

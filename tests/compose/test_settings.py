@@ -2,6 +2,7 @@
 
 from dataclasses import MISSING, fields
 
+import pytest
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
@@ -9,7 +10,8 @@ import deepchorale.resolvers  # noqa: F401
 from deepchorale.compose.embellish import EmbellishSettings
 from deepchorale.compose.harmonize import HarmonySettings
 from deepchorale.compose.ornaments import OrnamentSettings
-from deepchorale.compose.settings import default_stage_settings, stage_settings
+from deepchorale.compose.refine import RefineSettings
+from deepchorale.compose.settings import SettingsError, default_stage_settings, stage_settings
 from deepchorale.models.generator import packaged_sampler
 from deepchorale.sampling.arcnn_resample import ResampleSettings
 from deepchorale.sampling.gibbs import GibbsSettings, gibbs_settings
@@ -47,9 +49,22 @@ def test_the_python_api_defaults_are_the_clis():
     assert default_stage_settings(["harmonize.steps=7"])["harmony"].steps == 7
 
 
+def test_each_generator_gets_its_own_sampler_and_refining_shares_coconets_file():
+    assert settings()["sampler"] is None  # Coconet draws with `harmony`
+    assert settings("generator=gan")["sampler"].noise_scale == 1.0
+    refine = settings("generator=gan+coconet", "refine.pmax=0.3")["sampler"]
+    harmony = settings()["harmony"]
+    assert isinstance(refine, RefineSettings) and refine.pmax == 0.3 and refine.steps == 48
+    assert (refine.temperature, refine.schedule, refine.voice_leading) == (
+        harmony.temperature, harmony.schedule, harmony.voice_leading)  # fmt: skip
+    with pytest.raises(SettingsError, match=r"refine.pmax 0.05 must be in \[0.1, 1\]"):
+        settings("generator=gan+coconet", "refine.pmax=0.05")
+
+
 def test_the_settings_classes_have_no_defaults_of_their_own():
     """Defaults live in the YAML only, so no caller can sample at values users never get."""
-    for settings in (HarmonySettings, GibbsSettings, EmbellishSettings, ResampleSettings, OrnamentSettings):
+    for settings in (HarmonySettings, GibbsSettings, RefineSettings, EmbellishSettings, ResampleSettings,
+                     OrnamentSettings):  # fmt: skip
         for field in fields(settings):
             assert field.default is MISSING and field.default_factory is MISSING, (settings, field.name)
 

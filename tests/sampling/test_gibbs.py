@@ -96,3 +96,34 @@ def test_onehot_rests_are_empty_rows_and_range_is_checked():
     assert onehot[0, 1, 0, ONEHOT_PITCHES - 1] == 1
     with pytest.raises(ValueError):
         pitch_onehot(torch.tensor([[[30]]]))
+
+
+def test_a_chain_from_a_draft_starts_from_it_and_redraws_only_its_unusable_cells(window):
+    """Zero steps from a draft: the draft itself, except its rests and pitches Coconet cannot sing,
+    which are drawn as the independent start would; from scratch, every hidden cell is drawn."""
+    mask = torch.ones_like(window, dtype=torch.bool)
+    mask[:, 0] = False
+    draft = window.clone()
+    draft[:, 1, :4] = REST
+    draft[:, 2, 4:6] = ONEHOT_HIGH + 2  # a GAN's roll reaches two semitones above Coconet's range
+    unusable = mask & ((draft == REST) | (draft > ONEHOT_HIGH))
+    generator = torch.Generator().manual_seed(0)
+    kept = gibbs_sample(toy_model, draft, mask, sampler(0), generator, from_draft=True)
+    assert torch.equal(kept[~unusable], draft[~unusable])
+    assert kept[unusable].min() >= ONEHOT_LOW and kept[unusable].max() <= ONEHOT_HIGH
+    fresh = gibbs_sample(toy_model, draft, mask, sampler(0), torch.Generator().manual_seed(0))
+    assert (fresh[mask & ~unusable] != draft[mask & ~unusable]).float().mean() > 0.5
+
+
+def test_a_lower_first_block_keeps_more_of_the_draft(window):
+    mask = torch.ones_like(window, dtype=torch.bool)
+    mask[:, 0] = False
+    draft = torch.where(mask, 60, window)  # a flat draft: any redrawn cell shows
+
+    def kept(pmax: float) -> float:
+        refined = gibbs_sample(
+            toy_model, draft, mask, sampler(1), torch.Generator().manual_seed(1), pmax=pmax, from_draft=True
+        )
+        return (refined[mask] == 60).float().mean().item()
+
+    assert kept(0.2) > kept(0.9) + 0.4

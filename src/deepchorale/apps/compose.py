@@ -13,7 +13,7 @@ from deepchorale.compose.bundle import write_bundle
 from deepchorale.compose.melody import MelodyError, load_melody, with_given_key_and_tempo
 from deepchorale.compose.pipeline import compose
 from deepchorale.compose.ranking import candidate_score
-from deepchorale.compose.settings import UnknownGenerator, stage_settings
+from deepchorale.compose.settings import SettingsError, load_harmoniser, stage_settings
 from deepchorale.models.weights import WeightsError, load_model
 
 
@@ -26,7 +26,7 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
     try:
         melody = with_given_key_and_tempo(load_melody(str(cfg.melody), cfg.melody_track), cfg.key, cfg.qpm)
         settings = stage_settings(cfg)
-        harmoniser = load_model(cfg.models[cfg.generator])
+        harmoniser = load_harmoniser(cfg)
         arcnn = load_model(cfg.models.arcnn) if cfg.embellish.enabled else None
         judge = load_model(cfg.judge) if cfg.judge else None
         composition = compose(
@@ -40,7 +40,7 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
             progress=report,
             **settings,
         )
-    except (MelodyError, WeightsError, UnknownGenerator) as error:
+    except (MelodyError, WeightsError, SettingsError) as error:
         raise UserInputError(str(error)) from error
     results = write_bundle(composition, cfg, output_dir, judge, progress=report)
     print(f"bundle: {results['bundle']}")

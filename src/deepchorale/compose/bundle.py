@@ -145,7 +145,7 @@ def describe(
         "models": {
             kind: {"path": str(path), "sha256": sha256(path)}
             for kind, path in cfg.models.items()
-            if kind == cfg.generator or (kind == "arcnn" and cfg.embellish.enabled)
+            if kind in cfg.generator.split("+") or (kind == "arcnn" and cfg.embellish.enabled)
         },
         "stage_seconds": composition.seconds,
         "stage_metrics": {stage: stage_metrics(piece) for stage, piece in composition.stages.items()},

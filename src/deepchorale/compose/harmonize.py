@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from deepchorale.compose.refine import RefineSettings
 from deepchorale.data.chorale import REST
 from deepchorale.models.gan import GanSettings
-from deepchorale.models.generator import Generator
+from deepchorale.models.generator import Infiller
 from deepchorale.resolvers import cpu_has_bf16
 from deepchorale.sampling.gibbs import GibbsSettings
 
@@ -50,13 +51,13 @@ def tonic_in_bass(tonic: int, near: int = 48) -> int:
 
 
 def harmonize(
-    model: Generator,
+    model: Infiller,
     soprano: np.ndarray,
     settings: HarmonySettings,
     *,
     final_tonic: int | None,
     generator: torch.Generator | None,
-    sampler: GanSettings | None = None,
+    sampler: GanSettings | RefineSettings | None = None,
 ) -> np.ndarray:
     """(4, T) pitches: `soprano` clamped, alto, tenor and bass sampled by `model.infill` under
     `settings` (Coconet's: annealed blocked Gibbs); `settings.window` None = one block.
@@ -64,7 +65,7 @@ def harmonize(
     With `final_tonic` (a pitch class) the bass under the last soprano note is clamped to the
     tonic, so the piece ends on a cadence in its key whatever the sampler does. `sampler` is what
     `model.infill` draws with where that is not `settings` itself (Coconet's Gibbs settings): the
-    GAN's `GanSettings` (generator=gan).
+    GAN's `GanSettings` (generator=gan), or Coconet's refining a GAN draft (generator=gan+coconet).
     """
     length = len(soprano)
     window, overlap = settings.window, settings.overlap

@@ -3,7 +3,8 @@
     melody (read, key/meter/tempo detected or given, placed in the soprano range)
       -> plan_form: sections fitted to the target duration, ending in the home key
       -> harmonize: Coconet, annealed blocked Gibbs under the whole soprano line, tonic bass at the end
-                    (or the GAN, chunk by chunk, with `sampler`: compose generator=gan)
+                    (or the GAN, bar by bar, with `sampler`: compose generator=gan; or the GAN's
+                    draft refined by Coconet's Gibbs: generator=gan+coconet)
       -> embellish: AR-CNN iterative resampling of the lower voices (DeepComposer's four knobs)
       -> ornament: passing/neighbour tones, suspensions, cadential trills by rule
 
@@ -24,10 +25,11 @@ from deepchorale.compose.extend import Plan, plan_form
 from deepchorale.compose.harmonize import HarmonySettings, harmonize
 from deepchorale.compose.melody import Melody, place_in_soprano_range
 from deepchorale.compose.ornaments import OrnamentSettings, ornament
+from deepchorale.compose.refine import RefineSettings
 from deepchorale.data.chorale import REST, Chorale, chorale_from_pitches
 from deepchorale.models.arcnn import ArcnnModule
 from deepchorale.models.gan import GanSettings
-from deepchorale.models.generator import Generator
+from deepchorale.models.generator import Infiller
 
 
 @dataclass
@@ -69,13 +71,13 @@ def with_soprano_onsets(pitches: np.ndarray, soprano_onsets: np.ndarray, melody:
 
 def compose(
     melody: Melody,
-    harmoniser: Generator,
+    harmoniser: Infiller,
     arcnn: ArcnnModule | None,
     *,
     target_seconds: float,
     max_tempo_change: float,
     harmony: HarmonySettings,
-    sampler: GanSettings | None = None,
+    sampler: GanSettings | RefineSettings | None = None,
     embellishment: EmbellishSettings | None,
     ornaments: OrnamentSettings | None,
     seed: int,

@@ -1,4 +1,5 @@
-"""compose's stage settings, built from its config in one place for the app, the API and the benchmarks.
+"""compose's stage settings and harmoniser, built from its config in one place for the app, the API
+and the benchmarks.
 
 Each stage's section of `conf/compose.yaml` names its settings class with `_target_`, and the
 samplers' values come from `conf/sampler/` through its defaults list, so the values users get are
@@ -20,7 +21,10 @@ import deepchorale.resolvers  # noqa: F401  (registers ${project_root:}, which c
 from deepchorale.compose.embellish import EmbellishSettings
 from deepchorale.compose.harmonize import HarmonySettings
 from deepchorale.compose.ornaments import OrnamentSettings
+from deepchorale.compose.refine import DraftThenRefine, RefineSettings
 from deepchorale.models.gan import GanSettings
+from deepchorale.models.generator import Infiller
+from deepchorale.models.weights import load_model
 
 
 def _optional_stage(section: DictConfig):
@@ -28,27 +32,49 @@ def _optional_stage(section: DictConfig):
     return instantiate(values) if values.pop("enabled") else None
 
 
-Settings = HarmonySettings | GanSettings | EmbellishSettings | OrnamentSettings | None
+Settings = HarmonySettings | GanSettings | RefineSettings | EmbellishSettings | OrnamentSettings | None
+
+# compose's harmonisers: `generator` names one of `models`, or a GAN draft Coconet refines
+GENERATORS = ("coconet", "gan", "gan+coconet")
 
 
-GENERATORS = ("coconet", "gan")  # compose's harmonisers: `generator` picks one of `models`
+class SettingsError(ValueError):
+    """A stage setting compose cannot use (the app says so in one line)."""
 
 
-class UnknownGenerator(ValueError):
+class UnknownGenerator(SettingsError):
     """`generator` names no harmoniser compose has."""
 
 
 def stage_settings(cfg: DictConfig) -> dict[str, Settings]:
     """`harmony`, `sampler`, `embellishment` and `ornaments` settings for `compose.pipeline.compose`:
-    `sampler` is the GAN's drawing knob with generator=gan (Coconet draws with `harmony` itself)."""
-    if cfg.generator not in GENERATORS:
-        raise UnknownGenerator(f"generator {cfg.generator!r} is not one of {', '.join(GENERATORS)}")
+    `sampler` is the GAN's drawing knob with generator=gan and Coconet's refining settings with
+    generator=gan+coconet (Coconet alone draws with `harmony` itself)."""
+    check_generator(cfg)
+    if cfg.generator == "gan+coconet" and not 0.1 <= cfg.refine.pmax <= 1:
+        raise SettingsError(f"refine.pmax {cfg.refine.pmax} must be in [0.1, 1] (Yao's floor to all)")
+    samplers = {"gan": cfg.gan, "gan+coconet": cfg.refine}
     return {
         "harmony": instantiate(cfg.harmonize),
-        "sampler": instantiate(cfg.gan) if cfg.generator == "gan" else None,
+        "sampler": instantiate(samplers[cfg.generator]) if cfg.generator in samplers else None,
         "embellishment": _optional_stage(cfg.embellish),
         "ornaments": _optional_stage(cfg.ornaments),
     }
+
+
+def check_generator(cfg: DictConfig) -> None:
+    if cfg.generator not in GENERATORS:
+        raise UnknownGenerator(f"generator {cfg.generator!r} is not one of {', '.join(GENERATORS)}")
+
+
+def load_harmoniser(cfg: DictConfig) -> Infiller:
+    """The model (or models) `generator` names, loaded from `models`; gan+coconet drafts with the
+    GAN under `gan` and refines with Coconet."""
+    check_generator(cfg)
+    if cfg.generator == "gan+coconet":
+        draft, refiner = load_model(cfg.models.gan), load_model(cfg.models.coconet)
+        return DraftThenRefine(draft, instantiate(cfg.gan), refiner)
+    return load_model(cfg.models[cfg.generator])
 
 
 def compose_config(overrides: Sequence[str] = ()) -> DictConfig:

@@ -249,14 +249,26 @@ class CoconetModule(pl.LightningModule):
 
     @torch.no_grad()
     def infill(
-        self, pitches: Tensor, mask: Tensor, settings: GibbsSettings, generator: torch.Generator | None
+        self,
+        pitches: Tensor,
+        mask: Tensor,
+        settings: GibbsSettings,
+        generator: torch.Generator | None,
+        *,
+        draft_pmax: float | None = None,
     ) -> Tensor:
         """(B, 4, T) pitches with the cells where `mask` is True redrawn by annealed blocked Gibbs
-        under `settings` (`sampling.gibbs.gibbs_sample`)."""
+        under `settings` (`sampling.gibbs.gibbs_sample`). With `draft_pmax`, the pitches under
+        `mask` are a draft the chain starts from, its first block redrawing that share of them."""
         was_training = self.training
         self.eval()  # batch norm must use its running statistics, not those of a Gibbs block
+        pitches, mask = pitches.to(self.device), mask.to(self.device)
         try:
-            return gibbs_sample(self.net, pitches.to(self.device), mask.to(self.device), settings, generator)
+            if draft_pmax is None:
+                return gibbs_sample(self.net, pitches, mask, settings, generator)
+            return gibbs_sample(
+                self.net, pitches, mask, settings, generator, pmax=draft_pmax, from_draft=True
+            )
         finally:
             self.train(was_training)
 

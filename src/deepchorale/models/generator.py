@@ -1,7 +1,7 @@
 """The generator protocol: what compose, tracking and evaluation may ask of any generating model.
 
-Coconet and the AR-CNN implement it now, the GAN (issue #8) will; callers type against
-`Generator` and never branch on which model they hold. Pitches are (B, 4, T) MIDI numbers
+Coconet, the AR-CNN and the GAN implement it; callers type against `Generator` (or `Infiller`,
+all compose's harmoniser needs) and never branch on which model they hold. Pitches are (B, 4, T) MIDI numbers
 (S, A, T, B; -1 = rest), `mask` is True on the cells to generate, and every random number comes
 from the caller's `torch.Generator`, so one seed gives one result on any device.
 
@@ -23,7 +23,10 @@ from torch import Tensor
 
 
 @runtime_checkable
-class Generator(Protocol):
+class Infiller(Protocol):
+    """What compose's harmoniser must do: a trained model, or models chained
+    (`compose.refine.DraftThenRefine`)."""
+
     @property
     def device(self) -> torch.device: ...
 
@@ -33,6 +36,11 @@ class Generator(Protocol):
         """(B, 4, T) pitches with the cells where `mask` is True generated under `settings` (the
         model's own settings type); every other cell exactly as given."""
         ...
+
+
+@runtime_checkable
+class Generator(Infiller, Protocol):
+    """A trained generating model: it also draws the examples logged while it trains."""
 
     def generate_examples(
         self, batch: dict[str, Tensor], count: int, generator: torch.Generator

@@ -108,10 +108,14 @@ def gibbs_sample(
     pmax: float = 0.9,
     nu: float = 0.7,
     constant_probability: float = 0.5,
+    from_draft: bool = False,
 ) -> Tensor:
     """Fill the cells where `mask` is True; every other cell (rests included) stays exactly as given.
 
-    pitches: (B, 4, T) MIDI pitches, -1 = rest; what they hold under `mask` is ignored.
+    pitches: (B, 4, T) MIDI pitches, -1 = rest; what they hold under `mask` is ignored, unless
+    `from_draft`: then it is a draft (another model's) that the chain starts from instead of an
+    independent draw, and a `pmax` below Yao's 0.9 keeps more of it in the first blocks; a draft's
+    rests and pitches outside Coconet's range are redrawn first, as the independent start would.
     settings: steps (one model call each; None = 4 T as in Coconet), temperature, schedule, and the
     voice-leading prior added to every proposal (`sampling.voice_leading`). pmin, pmax, nu are Yao's.
     Every random number comes from `generator`, so one seed gives one result.
@@ -125,6 +129,8 @@ def gibbs_sample(
     )
     if schedule not in SCHEDULES:
         raise ValueError(f"unknown schedule {schedule!r}; choose from {SCHEDULES}")
+    if not 0 < pmin <= pmax <= 1:
+        raise ValueError(f"pmax {pmax} must be in [pmin {pmin}, 1]")
     steps = 4 * pitches.shape[-1] if steps is None else steps
 
     def redraw(state: Tensor, block: Tensor) -> Tensor:
@@ -134,7 +140,12 @@ def gibbs_sample(
 
     # Start from one independent draw of every generated cell with all of them hidden (Magenta's
     # "independent" sampler), so that no later step sees an unfilled cell posing as a rest.
-    state = redraw(torch.where(mask, REST, pitches), mask)
+    unusable = mask
+    if from_draft:
+        unusable = mask & ((pitches == REST) | (pitches < ONEHOT_LOW) | (pitches > ONEHOT_HIGH))
+    state = torch.where(unusable, REST, pitches)
+    if unusable.any():
+        state = redraw(state, unusable)
     for step in range(steps):
         probability = block_probability(step, steps, schedule, pmin, pmax, nu, constant_probability)
         block = mask & (uniform(tuple(mask.shape), generator, mask.device) < probability)
