@@ -12,7 +12,6 @@ of the cost is sampling itself rather than fixed overhead.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import tempfile
@@ -27,7 +26,7 @@ import deepchorale.resolvers  # noqa: F401  (registers ${project_root:})
 from deepchorale.compose.bundle import render_files
 from deepchorale.compose.melody import load_melody
 from deepchorale.compose.pipeline import compose
-from deepchorale.compose.ranking import candidate_score
+from deepchorale.compose.ranking import Critic
 from deepchorale.compose.settings import stage_settings
 from deepchorale.models.weights import load_model
 
@@ -47,7 +46,7 @@ def main() -> None:
         "target_seconds": cfg.duration.target_seconds,
         "max_tempo_change": cfg.duration.max_tempo_change,
         "seed": cfg.seed,
-        "rank": functools.partial(candidate_score, judge),
+        "critic": Critic(judge),
         **stage_settings(cfg),
     }
     melody = load_melody(args.melody)
@@ -57,9 +56,8 @@ def main() -> None:
         render_files(composition, cfg.render, cfg.seed, Path(folder), "bench")
         composition.seconds["render"] = time.perf_counter() - start
     one_step_harmony = replace(settings["harmony"], steps=1, candidates=1)
-    one_step = compose(
-        melody, coconet, None, **{**settings, "harmony": one_step_harmony, "embellishment": None}
-    )
+    one_step_only = {"harmony": one_step_harmony, "revision": None, "embellishment": None}
+    one_step = compose(melody, coconet, None, **{**settings, **one_step_only})
 
     total = sum(composition.seconds.values())
     result = {

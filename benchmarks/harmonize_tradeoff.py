@@ -50,7 +50,8 @@ SETTINGS = [  # window None = the whole piece as one block
     replace(BASE, temperature=0.3),
     replace(BASE, steps=192, temperature=0.5),
 ]
-HARMONY_ONLY = {"target_seconds": 60.0, "max_tempo_change": 0.25, "embellishment": None, "ornaments": None}
+HARMONY_ONLY = {"target_seconds": 60.0, "max_tempo_change": 0.25, "revision": None, "embellishment": None,
+                "ornaments": None}  # fmt: skip
 METRICS = ("triad_or_seventh_rate", "parallel_fifths", "parallel_octaves", "spacing_violation_rate")
 
 

@@ -1,7 +1,7 @@
 """How close the tracks users get are to Bach: voice leading, harmony and judge, against Bach's own.
 
     .venv/bin/python benchmarks/music_quality.py [--seeds 3] [--melodies tune.mid ...]
-        [--out benchmarks/results/music_quality.json] [compose overrides ...]
+        [--held-out-judge judge.pt] [--out benchmarks/results/music_quality.json] [compose overrides ...]
 
 Composes every built-in tune (and any MIDI melodies given) with `seeds` seeds through the real
 CLI, `deepchorale compose -m`, at its defaults plus the overrides given, then reads back the MIDI
@@ -11,6 +11,11 @@ parallel fifths and octaves per chord transition, triad/seventh share, voice cro
 range, final cadence (`evaluation.metrics`) and the shipped judge's score. It prints a table and
 writes JSON: per track, per stage (from each run's results.json), aggregates (median, p10, p90,
 max), and the issue's targets checked against Bach's p10-p90 measured in the same run.
+
+compose's critic is the shipped judge (it picks candidates and guides the revision), so the shipped
+judge's score of the tracks is also what was optimised. `--held-out-judge` scores everything with a
+second judge as well (`held_out_judge_score`), e.g. the judge shipped before ours was retrained on
+composed negatives: `git show 25d041a:evaluation/judge/weights.pt > judge_25d041a.pt`.
 """
 
 from __future__ import annotations
@@ -45,21 +50,25 @@ FIGURES = (
 )
 
 
-def figures(chorales: list[Chorale], judge) -> list[dict[str, float]]:
+def figures(chorales: list[Chorale], judge, held_out_judge=None) -> list[dict[str, float]]:
     """The benchmark's figures for each piece; `parallels` = parallel fifths + octaves per transition."""
     judged = 100.0 * judge_probabilities(judge, chorales)
+    held_out = 100.0 * judge_probabilities(held_out_judge, chorales) if held_out_judge is not None else None
     rows = []
-    for chorale, score in zip(chorales, judged):
+    for index, chorale in enumerate(chorales):
         metrics = compute_metrics(chorale)
         row = {name: metrics[name] for name in FIGURES if name in metrics}
         row["parallels"] = metrics["parallel_fifths"] + metrics["parallel_octaves"]
-        rows.append({**row, "judge_score": float(score)})
+        row["judge_score"] = float(judged[index])
+        if held_out is not None:
+            row["held_out_judge_score"] = float(held_out[index])
+        rows.append(row)
     return rows
 
 
 def aggregate(rows: list[dict[str, float]]) -> dict[str, dict[str, float]]:
     summary = {}
-    for name in FIGURES:
+    for name in (n for n in (*FIGURES, "held_out_judge_score") if n in rows[0]):
         values = np.array([row[name] for row in rows], float)
         values = values[np.isfinite(values)]
         summary[name] = {
@@ -105,20 +114,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--melodies", nargs="*", default=[], help="MIDI melodies besides the built-ins")
+    parser.add_argument("--held-out-judge", type=Path, help="a second judge's weights file")
     parser.add_argument("--out", default="benchmarks/results/music_quality.json")
     parser.add_argument("overrides", nargs="*", help="compose overrides, e.g. harmonize.candidates=1")
     args = parser.parse_args()
     melodies = sorted(BUILTIN_MELODIES) + [str(Path(m).resolve()) for m in args.melodies]
     judge = load_model(Path(project_root()) / "evaluation" / "judge" / "weights.pt")
+    held_out_judge = load_model(args.held_out_judge) if args.held_out_judge else None
     with tempfile.TemporaryDirectory(prefix="music_quality_") as folder:
         jobs = compose_tracks(melodies, args.seeds, args.overrides, Path(folder))
         results = [json.loads(next(job.glob("*/results.json")).read_text()) for job in jobs]
         tracks = [from_midi(next(job.glob("*/*.mid"))) for job in jobs]
     rows = [
         {"melody": r["melody"], "seed": r["seed"], "seconds": r["duration_seconds"], **row}
-        for r, row in zip(results, figures(tracks, judge))
+        for r, row in zip(results, figures(tracks, judge, held_out_judge))
     ]
-    bach_rows = figures(bach_split("test", os.environ.get("DEEPCHORALE_CACHE")), judge)
+    bach_rows = figures(bach_split("test", os.environ.get("DEEPCHORALE_CACHE")), judge, held_out_judge)
     ours, bach = aggregate(rows), aggregate(bach_rows)
     result = {
         "benchmark": "music_quality",
@@ -135,7 +146,7 @@ def main() -> None:
         "per_melody_median": {
             melody: {
                 name: float(np.median([row[name] for row in rows if row["melody"] == melody]))
-                for name in FIGURES
+                for name in ours
             }
             for melody in dict.fromkeys(row["melody"] for row in rows)
         },
@@ -144,7 +155,7 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"{'figure':<24}{'ours median (p10-p90, max)':<34}{'Bach test median (p10-p90)'}")
-    for name in FIGURES:
+    for name in ours:
         o, b = ours[name], bach[name]
         print(
             f"{name:<24}{o['median']:.3f} ({o['p10']:.3f}-{o['p90']:.3f}, {o['max']:.3f})".ljust(58)

@@ -1,6 +1,5 @@
 """`deepchorale compose` end to end: bundle contents, the tune kept, duration, loudness, bad input."""
 
-import functools
 import io
 import json
 import os
@@ -22,7 +21,7 @@ from omegaconf import OmegaConf
 import deepchorale.resolvers  # noqa: F401  (registers ${project_root:})
 from deepchorale.compose.melody import load_melody
 from deepchorale.compose.pipeline import compose
-from deepchorale.compose.ranking import candidate_score
+from deepchorale.compose.ranking import Critic
 from deepchorale.compose.settings import compose_config as packaged_compose_config
 from deepchorale.compose.settings import default_stage_settings
 from deepchorale.data.convert import to_midi
@@ -30,7 +29,7 @@ from deepchorale.evaluation.judge_scoring import judge_score
 from deepchorale.models.weights import load_model, save_weights
 from tests.compose.test_melody import deepcomposer_samples
 
-QUICK = ["harmonize.steps=4", "embellish.iterations=5"]
+QUICK = ["harmonize.steps=4", "revise.rounds=2", "revise.steps=2", "embellish.iterations=5"]
 
 
 @pytest.fixture(scope="module")
@@ -100,9 +99,9 @@ def test_same_seed_gives_identical_midi_bytes(tiny_weights):
     coconet, arcnn = load_model(tiny_weights["coconet"]), load_model(tiny_weights["arcnn"])
 
     def midi_bytes(seed):
+        settings = default_stage_settings([*QUICK, "harmonize.candidates=1", "revise.enabled=false"])
         composition = compose(load_melody("twinkle_twinkle"), coconet, arcnn, target_seconds=30.0,
-                              max_tempo_change=0.25, seed=seed,
-                              **default_stage_settings([*QUICK, "harmonize.candidates=1"]))  # fmt: skip
+                              max_tempo_change=0.25, seed=seed, **settings)  # fmt: skip
         buffer = io.BytesIO()
         to_midi(composition.chorale, qpm=composition.plan.qpm).write(buffer)
         return buffer.getvalue()
@@ -212,7 +211,7 @@ def test_make_run_is_what_the_python_api_gives_at_its_defaults(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["duration_seconds"] >= 60 and results["soprano_matches_tune"]
-    assert set(results["stage_metrics"]) == {"harmonize", "embellish", "ornament"}
+    assert set(results["stage_metrics"]) == {"harmonize", "revise", "embellish", "ornament"}
     assert results["judge_score"] is not None and 0 <= results["judge_score"] <= 100
 
     cfg = packaged_compose_config()
@@ -220,7 +219,7 @@ def test_make_run_is_what_the_python_api_gives_at_its_defaults(tmp_path):
     composition = compose(load_melody("ode_to_joy"), load_model(cfg.models.coconet),
                           load_model(cfg.models.arcnn), target_seconds=cfg.duration.target_seconds,
                           max_tempo_change=cfg.duration.max_tempo_change, seed=cfg.seed,
-                          rank=functools.partial(candidate_score, judge),
+                          critic=Critic(judge),
                           **default_stage_settings())  # fmt: skip
     buffer = io.BytesIO()
     to_midi(composition.chorale, qpm=composition.plan.qpm).write(buffer)

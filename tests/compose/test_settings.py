@@ -11,6 +11,7 @@ from deepchorale.compose.embellish import EmbellishSettings
 from deepchorale.compose.harmonize import HarmonySettings
 from deepchorale.compose.ornaments import OrnamentSettings
 from deepchorale.compose.refine import RefineSettings
+from deepchorale.compose.revise import RevisionSettings
 from deepchorale.compose.settings import SettingsError, default_stage_settings, stage_settings
 from deepchorale.models.generator import packaged_sampler
 from deepchorale.sampling.arcnn_resample import ResampleSettings
@@ -37,6 +38,9 @@ def test_a_disabled_stage_has_no_settings_and_the_prior_can_be_turned_off():
     built = settings("embellish.enabled=false", "ornaments.enabled=false", "harmonize.voice_leading=null")
     assert built["embellishment"] is None and built["ornaments"] is None
     assert built["harmony"].voice_leading is None
+    assert isinstance(settings()["revision"], RevisionSettings)
+    assert settings("revise.enabled=false")["revision"] is None
+    assert settings("judge=null")["revision"] is None  # the judge finds the windows to revise
 
 
 def test_the_python_api_defaults_are_the_clis():
@@ -63,8 +67,8 @@ def test_each_generator_gets_its_own_sampler_and_refining_shares_coconets_file()
 
 def test_the_settings_classes_have_no_defaults_of_their_own():
     """Defaults live in the YAML only, so no caller can sample at values users never get."""
-    for settings in (HarmonySettings, GibbsSettings, RefineSettings, EmbellishSettings, ResampleSettings,
-                     OrnamentSettings):  # fmt: skip
+    for settings in (HarmonySettings, GibbsSettings, RefineSettings, RevisionSettings, EmbellishSettings,
+                     ResampleSettings, OrnamentSettings):  # fmt: skip
         for field in fields(settings):
             assert field.default is MISSING and field.default_factory is MISSING, (settings, field.name)
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 from omegaconf import DictConfig
@@ -12,7 +11,7 @@ from deepchorale.apps.runner import UserInputError, hydra_app
 from deepchorale.compose.bundle import write_bundle
 from deepchorale.compose.melody import MelodyError, load_melody, with_given_key_and_tempo
 from deepchorale.compose.pipeline import compose
-from deepchorale.compose.ranking import candidate_score
+from deepchorale.compose.ranking import Critic
 from deepchorale.compose.settings import SettingsError, load_harmoniser, stage_settings
 from deepchorale.models.weights import WeightsError, load_model
 
@@ -36,7 +35,7 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
             target_seconds=cfg.duration.target_seconds,
             max_tempo_change=cfg.duration.max_tempo_change,
             seed=cfg.seed,
-            rank=functools.partial(candidate_score, judge),
+            critic=Critic(judge) if judge else None,
             progress=report,
             **settings,
         )

@@ -50,6 +50,20 @@ def tonic_in_bass(tonic: int, near: int = 48) -> int:
     return min(candidates, key=lambda p: abs(p - near))
 
 
+def generated_cells(soprano: np.ndarray, final_tonic: int | None) -> np.ndarray:
+    """(4, T) True on the cells `harmonize` draws: the alto, tenor and bass, except (with
+    `final_tonic`) the bass under the last soprano note, which is clamped to the tonic."""
+    generated = np.zeros((4, len(soprano)), bool)
+    generated[1:] = True
+    if final_tonic is not None:
+        sounding = np.flatnonzero(soprano != REST)
+        last_note = sounding[-1]
+        while last_note > 0 and soprano[last_note - 1] == soprano[sounding[-1]]:
+            last_note -= 1
+        generated[3, last_note:] = False
+    return generated
+
+
 def harmonize(
     model: Infiller,
     soprano: np.ndarray,
@@ -75,15 +89,9 @@ def harmonize(
         raise ValueError(f"overlap {overlap} must be in [0, window {window})")
     pitches = np.full((4, length), REST, np.int64)
     pitches[0] = soprano
-    known = np.zeros((4, length), bool)
-    known[0] = True
+    known = ~generated_cells(soprano, final_tonic)
     if final_tonic is not None:
-        sounding = np.flatnonzero(soprano != REST)
-        last_note = sounding[-1]
-        while last_note > 0 and soprano[last_note - 1] == soprano[sounding[-1]]:
-            last_note -= 1
-        pitches[3, last_note:] = tonic_in_bass(final_tonic)
-        known[3, last_note:] = True
+        pitches[3] = np.where(known[3], tonic_in_bass(final_tonic), REST)
     device = model.device
     hop = window - overlap
     with torch.no_grad(), fast_inference(device):

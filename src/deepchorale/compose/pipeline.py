@@ -5,6 +5,7 @@
       -> harmonize: Coconet, annealed blocked Gibbs under the whole soprano line, tonic bass at the end
                     (or the GAN, bar by bar, with `sampler`: compose generator=gan; or the GAN's
                     draft refined by Coconet's Gibbs: generator=gan+coconet)
+      -> revise: the judge's weakest windows redrawn by the harmoniser while the critic gains
       -> embellish: AR-CNN iterative resampling of the lower voices (DeepComposer's four knobs)
       -> ornament: passing/neighbour tones, suspensions, cadential trills by rule
 
@@ -22,10 +23,12 @@ import torch
 
 from deepchorale.compose.embellish import EmbellishSettings, embellish
 from deepchorale.compose.extend import Plan, plan_form
-from deepchorale.compose.harmonize import HarmonySettings, harmonize
+from deepchorale.compose.harmonize import HarmonySettings, generated_cells, harmonize
 from deepchorale.compose.melody import Melody, place_in_soprano_range
 from deepchorale.compose.ornaments import OrnamentSettings, ornament
+from deepchorale.compose.ranking import Critic
 from deepchorale.compose.refine import RefineSettings
+from deepchorale.compose.revise import RevisionSettings, revise
 from deepchorale.data.chorale import REST, Chorale, chorale_from_pitches
 from deepchorale.models.arcnn import ArcnnModule
 from deepchorale.models.gan import GanSettings
@@ -78,17 +81,22 @@ def compose(
     max_tempo_change: float,
     harmony: HarmonySettings,
     sampler: GanSettings | RefineSettings | None = None,
+    revision: RevisionSettings | None,
     embellishment: EmbellishSettings | None,
     ornaments: OrnamentSettings | None,
     seed: int,
-    rank: Callable[[Chorale], float] | None = None,
+    critic: Critic | None = None,
     progress: Callable[[str, float], None] | None = None,
 ) -> Composition:
-    """The composition of `melody`; with `harmony.candidates` > 1, `rank` picks the harmonisation
-    (the candidates are successive draws of one seeded generator, so the choice is reproducible).
-    `progress(stage, seconds)` is told as each stage ends."""
-    if harmony.candidates > 1 and rank is None:
-        raise ValueError("several harmony candidates need a `rank` to choose between them")
+    """The composition of `melody`; with `harmony.candidates` > 1, `critic` picks the harmonisation
+    (the candidates are successive draws of one seeded generator, so the choice is reproducible),
+    and with `revision` it guides the revision. Coconet revises with `harmony`'s sampler at
+    `revision.steps`; the GAN-based harmonisers with their `sampler`. `progress(stage, seconds)` is
+    told as each stage ends."""
+    if harmony.candidates > 1 and critic is None:
+        raise ValueError("several harmony candidates need a `critic` to choose between them")
+    if revision is not None and (critic is None or critic.judge is None):
+        raise ValueError("revision needs a `critic` with a judge to find the weakest windows")
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
 
@@ -117,11 +125,26 @@ def compose(
             sampler=sampler,
         )
         chorale = with_soprano_onsets(candidate, soprano_onsets, melody, melody.name)
-        score = rank(chorale) if harmony.candidates > 1 else 0.0
+        score = critic(chorale) if harmony.candidates > 1 else 0.0
         if pitches is None or score > best_score:
             best_score, pitches, harmonised = score, candidate, chorale
     stages = {"harmonize": harmonised}
     lap("harmonize")
+    if revision is not None:
+        draw = sampler if sampler is not None else replace(harmony, steps=revision.steps)
+        free = generated_cells(soprano, melody.key_tonic)
+        pitches = revise(
+            harmoniser,
+            pitches,
+            free,
+            draw,
+            revision,
+            critic,
+            lambda p: with_soprano_onsets(p, soprano_onsets, melody, melody.name),
+            generator,
+        )
+        stages["revise"] = with_soprano_onsets(pitches, soprano_onsets, melody, melody.name)
+    lap("revise")
     if arcnn is not None and embellishment is not None:
         generator = torch.Generator(device=arcnn.device).manual_seed(seed + 1)
         final_chord = int(np.flatnonzero(soprano_onsets)[-1])

@@ -22,6 +22,7 @@ from deepchorale.compose.embellish import EmbellishSettings
 from deepchorale.compose.harmonize import HarmonySettings
 from deepchorale.compose.ornaments import OrnamentSettings
 from deepchorale.compose.refine import DraftThenRefine, RefineSettings
+from deepchorale.compose.revise import RevisionSettings
 from deepchorale.models.gan import GanSettings
 from deepchorale.models.generator import Infiller
 from deepchorale.models.weights import load_model
@@ -32,7 +33,9 @@ def _optional_stage(section: DictConfig):
     return instantiate(values) if values.pop("enabled") else None
 
 
-Settings = HarmonySettings | GanSettings | RefineSettings | EmbellishSettings | OrnamentSettings | None
+Settings = (
+    HarmonySettings | GanSettings | RefineSettings | RevisionSettings | EmbellishSettings | OrnamentSettings
+) | None
 
 # compose's harmonisers: `generator` names one of `models`, or a GAN draft Coconet refines
 GENERATORS = ("coconet", "gan", "gan+coconet")
@@ -47,9 +50,10 @@ class UnknownGenerator(SettingsError):
 
 
 def stage_settings(cfg: DictConfig) -> dict[str, Settings]:
-    """`harmony`, `sampler`, `embellishment` and `ornaments` settings for `compose.pipeline.compose`:
-    `sampler` is the GAN's drawing knob with generator=gan and Coconet's refining settings with
-    generator=gan+coconet (Coconet alone draws with `harmony` itself)."""
+    """`harmony`, `sampler`, `revision`, `embellishment` and `ornaments` settings for
+    `compose.pipeline.compose`: `sampler` is the GAN's drawing knob with generator=gan and Coconet's
+    refining settings with generator=gan+coconet (Coconet alone draws with `harmony` itself);
+    `revision` is off without a judge (`judge: null`), which finds the windows to revise."""
     check_generator(cfg)
     if cfg.generator == "gan+coconet" and not 0.1 <= cfg.refine.pmax <= 1:
         raise SettingsError(f"refine.pmax {cfg.refine.pmax} must be in [0.1, 1] (Yao's floor to all)")
@@ -57,6 +61,7 @@ def stage_settings(cfg: DictConfig) -> dict[str, Settings]:
     return {
         "harmony": instantiate(cfg.harmonize),
         "sampler": instantiate(samplers[cfg.generator]) if cfg.generator in samplers else None,
+        "revision": _optional_stage(cfg.revise) if cfg.judge else None,
         "embellishment": _optional_stage(cfg.embellish),
         "ornaments": _optional_stage(cfg.ornaments),
     }

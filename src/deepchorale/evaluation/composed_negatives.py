@@ -109,7 +109,7 @@ def compose_negatives(out: Path, pieces: int, seed: int, cache_dir: str, qpm: fl
     for index, (melody, seconds) in enumerate(tunes_to_harmonise(pieces, cache_dir, qpm, duration)):
         setup = names[index % len(names)]
         coconet, arcnn, overrides = WEAK_SETUPS[setup]
-        settings = default_stage_settings(["harmonize.candidates=1", *overrides])
+        settings = default_stage_settings(["harmonize.candidates=1", "revise.enabled=false", *overrides])
         if arcnn is None:
             settings["embellishment"] = None
         composition = compose(melody, model(coconet), model(arcnn), target_seconds=seconds,
