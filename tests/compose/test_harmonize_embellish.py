@@ -90,9 +90,8 @@ def test_embellish_keeps_the_soprano_and_the_frozen_cadence(nets, soprano, shipp
     pitches = harmonize(
         nets["coconet"], soprano, settings, final_tonic=0, generator=torch.Generator().manual_seed(1)
     )
-    settings = EmbellishSettings(
-        max_notes_to_add=20, max_remove_fraction=0.2, iterations=30, temperature=1.0, guard=None
-    )
+    settings = EmbellishSettings(max_notes_to_add=20, max_remove_fraction=0.2, iterations=30, temperature=1.0,
+                                 guard=None, candidates=1)  # fmt: skip
     edited = embellish(nets["arcnn"], pitches, settings, torch.Generator().manual_seed(0), frozen_from=160)
     assert np.array_equal(edited[0], pitches[0])
     assert np.array_equal(edited[:, 160:], pitches[:, 160:])
@@ -120,9 +119,8 @@ def test_embellish_with_a_guard_adds_no_parallels(nets, soprano, shipped):
     pitches = harmonize(
         nets["coconet"], soprano, settings, final_tonic=0, generator=torch.Generator().manual_seed(1)
     )
-    settings = EmbellishSettings(
-        max_notes_to_add=40, max_remove_fraction=0.2, iterations=60, temperature=1.0, guard=RULES
-    )
+    settings = EmbellishSettings(max_notes_to_add=40, max_remove_fraction=0.2, iterations=60, temperature=1.0,
+                                 guard=RULES, candidates=1)  # fmt: skip
     edited = embellish(nets["arcnn"], pitches, settings, torch.Generator().manual_seed(0))
     energy = RULES.cell_energy(torch.from_numpy(edited[None].astype(np.int64)))[0]
     baseline = RULES.cell_energy(torch.from_numpy(pitches[None].astype(np.int64)))[0]

@@ -7,10 +7,10 @@ from deepchorale.data.chorale import Note, chorale_from_notes
 from deepchorale.sampling.voice_leading import VoiceLeadingPrior
 
 ONLY = {
-    "passing": OrnamentSettings(True, False, False, False, strength=1.0, guard=None),
-    "neighbour": OrnamentSettings(False, True, False, False, strength=1.0, guard=None),
-    "suspension": OrnamentSettings(False, False, True, False, strength=1.0, guard=None),
-    "trill": OrnamentSettings(False, False, False, True, strength=1.0, guard=None),
+    "passing": OrnamentSettings(True, False, False, False, strength=1.0, guard=None, candidates=1),
+    "neighbour": OrnamentSettings(False, True, False, False, strength=1.0, guard=None, candidates=1),
+    "suspension": OrnamentSettings(False, False, True, False, strength=1.0, guard=None, candidates=1),
+    "trill": OrnamentSettings(False, False, False, True, strength=1.0, guard=None, candidates=1),
 }
 
 
@@ -51,7 +51,7 @@ def test_cadential_trill_on_the_penultimate_soprano_note():
 
 def test_strength_zero_changes_nothing_and_seeds_reproduce(by_id):
     chorale = by_id["bwv269"]
-    every_figure = OrnamentSettings(True, True, True, True, strength=0.5, guard=None)
+    every_figure = OrnamentSettings(True, True, True, True, strength=0.5, guard=None, candidates=1)
     unchanged, _ = ornament(chorale, replace(every_figure, strength=0.0), np.random.default_rng(0))
     assert unchanged == chorale
     first, _ = ornament(chorale, every_figure, np.random.default_rng(5))

@@ -22,7 +22,7 @@ from deepchorale.atomic import atomic_path, write_json
 from deepchorale.compose.pipeline import Composition, soprano_line
 from deepchorale.data.chorale import STEPS_PER_QUARTER, Chorale
 from deepchorale.data.convert import to_midi
-from deepchorale.evaluation.judge_scoring import judge_score
+from deepchorale.evaluation.judge_scoring import judge_probabilities, judge_score
 from deepchorale.evaluation.metrics import compute_audio_metrics, compute_metrics
 from deepchorale.evaluation.metrics.parallel_fifths import parallel_fifths
 from deepchorale.evaluation.metrics.parallel_octaves import parallel_octaves
@@ -103,8 +103,11 @@ def write_bundle(
         if progress is not None:
             progress("render", composition.seconds["render"])
         judged = judge_score(judge, composition.chorale) if judge else None
+        pieces = list(composition.stages.values())
+        scores = 100.0 * judge_probabilities(judge, pieces) if judge and pieces else []
+        stage_scores = {stage: {"judge_score": float(s)} for stage, s in zip(composition.stages, scores)}
         files = sorted(p.name for p in staging.iterdir())
-        results = describe(composition, cfg, audio, judged, bundle, files)
+        results = describe(composition, cfg, audio, judged, stage_scores, bundle, files)
         write_json(staging / "results.json", results)
         shutil.rmtree(bundle, ignore_errors=True)
         staging.rename(bundle)
@@ -114,7 +117,13 @@ def write_bundle(
 
 
 def describe(
-    composition: Composition, cfg: DictConfig, audio: dict, judged: float | None, bundle: Path, files: list
+    composition: Composition,
+    cfg: DictConfig,
+    audio: dict,
+    judged: float | None,
+    stage_scores: dict[str, dict[str, float]],
+    bundle: Path,
+    files: list,
 ) -> dict:
     chorale, plan, melody = composition.chorale, composition.plan, composition.melody
     seconds_per_step = 60.0 / (plan.qpm * STEPS_PER_QUARTER)
@@ -148,7 +157,10 @@ def describe(
             if kind in cfg.generator.split("+") or (kind == "arcnn" and cfg.embellish.enabled)
         },
         "stage_seconds": composition.seconds,
-        "stage_metrics": {stage: stage_metrics(piece) for stage, piece in composition.stages.items()},
+        "stage_metrics": {  # with a judge, its score of the piece after each stage too
+            stage: {**stage_metrics(piece), **stage_scores.get(stage, {})}
+            for stage, piece in composition.stages.items()
+        },
         "judge_score": judged,  # 100 P(Bach) by the judge of `judge`
         "metrics": compute_metrics(chorale),
         "settings": OmegaConf.to_container(cfg, resolve=True),

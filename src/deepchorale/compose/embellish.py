@@ -27,6 +27,7 @@ class EmbellishSettings(ResampleSettings):
     """The AR-CNN's knobs plus the rules its edits must keep; values from `conf/compose.yaml`."""
 
     guard: VoiceLeadingPrior | None  # revert edits that break these rules (`keep_part_writing`)
+    candidates: int  # embellishments drawn; compose's critic keeps the best
 
 
 def keep_part_writing(before: np.ndarray, after: np.ndarray, rules: VoiceLeadingPrior) -> np.ndarray:

@@ -35,6 +35,7 @@ class OrnamentSettings:
     cadential_trills: bool
     strength: float  # chance that an eligible place is ornamented
     guard: VoiceLeadingPrior | None  # a figure that breaks these rules is not written
+    candidates: int  # ornamentations drawn; compose's critic keeps the best
 
 
 def scale_pitches(tonic: int, mode: str) -> np.ndarray:

@@ -88,13 +88,15 @@ def compose(
     critic: Critic | None = None,
     progress: Callable[[str, float], None] | None = None,
 ) -> Composition:
-    """The composition of `melody`; with `harmony.candidates` > 1, `critic` picks the harmonisation
-    (the candidates are successive draws of one seeded generator, so the choice is reproducible),
-    and with `revision` it guides the revision. Coconet revises with `harmony`'s sampler at
+    """The composition of `melody`. Where a stage draws several candidates (`harmony`,
+    `embellishment` or `ornaments.candidates` > 1), `critic` keeps its favourite (the candidates
+    are successive draws of one seeded generator, so the choice is reproducible); with `revision`
+    it guides the revision. Coconet revises with `harmony`'s sampler at
     `revision.steps`; the GAN-based harmonisers with their `sampler`. `progress(stage, seconds)` is
     told as each stage ends."""
-    if harmony.candidates > 1 and critic is None:
-        raise ValueError("several harmony candidates need a `critic` to choose between them")
+    counts = [stage.candidates for stage in (harmony, embellishment, ornaments) if stage is not None]
+    if max(counts) > 1 and critic is None:
+        raise ValueError("several candidates of a stage need a `critic` to choose between them")
     if revision is not None and (critic is None or critic.judge is None):
         raise ValueError("revision needs a `critic` with a judge to find the weakest windows")
     clock = time.perf_counter()
@@ -113,47 +115,43 @@ def compose(
     plan = plan_form(melody, target_seconds, max_tempo_change)
     soprano, soprano_onsets, tune_steps = soprano_line(plan)
     lap("plan")
+
+    def as_chorale(pitches: np.ndarray) -> Chorale:
+        return with_soprano_onsets(pitches, soprano_onsets, melody, melody.name)
+
+    def favourite(chorales: list[Chorale]) -> int:
+        return 0 if len(chorales) == 1 else int(np.argmax(critic.scores(chorales)))
+
     generator = torch.Generator(device=harmoniser.device).manual_seed(seed)
-    best_score, pitches, harmonised = -np.inf, None, None
-    for _ in range(harmony.candidates):
-        candidate = harmonize(
-            harmoniser,
-            soprano,
-            harmony,
-            final_tonic=melody.key_tonic,
-            generator=generator,
-            sampler=sampler,
-        )
-        chorale = with_soprano_onsets(candidate, soprano_onsets, melody, melody.name)
-        score = critic(chorale) if harmony.candidates > 1 else 0.0
-        if pitches is None or score > best_score:
-            best_score, pitches, harmonised = score, candidate, chorale
-    stages = {"harmonize": harmonised}
+    drawn = [
+        harmonize(harmoniser, soprano, harmony, final_tonic=melody.key_tonic, generator=generator,
+                  sampler=sampler)
+        for _ in range(harmony.candidates)
+    ]  # fmt: skip
+    pitches = drawn[favourite([as_chorale(p) for p in drawn])]
+    stages = {"harmonize": as_chorale(pitches)}
     lap("harmonize")
     if revision is not None:
         draw = sampler if sampler is not None else replace(harmony, steps=revision.steps)
         free = generated_cells(soprano, melody.key_tonic)
-        pitches = revise(
-            harmoniser,
-            pitches,
-            free,
-            draw,
-            revision,
-            critic,
-            lambda p: with_soprano_onsets(p, soprano_onsets, melody, melody.name),
-            generator,
-        )
-        stages["revise"] = with_soprano_onsets(pitches, soprano_onsets, melody, melody.name)
+        pitches = revise(harmoniser, pitches, free, draw, revision, critic, as_chorale, generator)
+        stages["revise"] = as_chorale(pitches)
     lap("revise")
     if arcnn is not None and embellishment is not None:
         generator = torch.Generator(device=arcnn.device).manual_seed(seed + 1)
         final_chord = int(np.flatnonzero(soprano_onsets)[-1])
-        pitches = embellish(arcnn, pitches, embellishment, generator, frozen_from=final_chord)
-        stages["embellish"] = with_soprano_onsets(pitches, soprano_onsets, melody, melody.name)
+        drawn = [
+            embellish(arcnn, pitches, embellishment, generator, frozen_from=final_chord)
+            for _ in range(embellishment.candidates)
+        ]
+        pitches = drawn[favourite([as_chorale(p) for p in drawn])]
+        stages["embellish"] = as_chorale(pitches)
     lap("embellish")
-    chorale = with_soprano_onsets(pitches, soprano_onsets, melody, melody.name)
+    chorale = as_chorale(pitches)
     if ornaments is not None:
-        chorale, trilled = ornament(chorale, ornaments, np.random.default_rng(seed + 2))
+        rng = np.random.default_rng(seed + 2)
+        drawn = [ornament(chorale, ornaments, rng) for _ in range(ornaments.candidates)]
+        chorale, trilled = drawn[favourite([c for c, _ in drawn])]
         tune_steps = tune_steps & ~trilled
         stages["ornament"] = chorale
     lap("ornament")
