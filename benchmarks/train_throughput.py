@@ -174,13 +174,17 @@ def measure_peer(peer: Peer, batch, precisions, turns: int, threads: int) -> dic
         modules[precision] = build("arcnn-ref")
         modules[precision].train()
         optimizers[precision] = modules[precision].configure_optimizers()["optimizer"]
-    times = {p: {"ours_s": [], "peer_s": [], "peer_cpu_s": [], "peaks": []} for p in precisions}
+    times = {
+        p: {"ours_s": [], "ours_cpu_s": [], "peer_s": [], "peer_cpu_s": [], "peaks": []} for p in precisions
+    }
     params = {}
     for turn in range(turns):
         for precision in precisions:
             module, optimizer, record = modules[precision], optimizers[precision], times[precision]
             train_step(module, optimizer, batch, precision)  # untimed, as the peer's first step
-            record["ours_s"].append(timed(train_step, module, optimizer, batch, precision)[0])
+            seconds, cpu_seconds = timed(train_step, module, optimizer, batch, precision)
+            record["ours_s"].append(seconds)
+            record["ours_cpu_s"].append(cpu_seconds)
             reply = peer.step(precision)
             record["peer_s"].append(reply["seconds"])
             record["peer_cpu_s"].append(reply["cpu_seconds"])
@@ -203,8 +207,9 @@ def measure_peer(peer: Peer, batch, precisions, turns: int, threads: int) -> dic
             "ours_median_s": ours,
             "ours_vs_peer": peer_s / ours,
             "ratio_per_turn": [round(k / o, 3) for k, o in zip(record["peer_s"], record["ours_s"])],
-            # The peer's process CPU time per thread: how far the load stretched its wall time.
+            # Process CPU time per thread, each side's: how far the load stretched its wall time.
             "peer_cpu_s": [round(s, 3) for s in record["peer_cpu_s"]],
+            "ours_cpu_s": [round(s, 3) for s in record["ours_cpu_s"]],
             # (wall, CPU time) TFLOP/s of the matmul measured after each turn.
             "matmul_peak_tflops": [[round(v / 1e12, 3) for v in pair] for pair in record["peaks"]],
             "peer_params": params[precision],
