@@ -22,8 +22,8 @@ import deepchorale.resolvers  # noqa: F401  (registers ${project_root:})
 from deepchorale.compose.melody import load_melody
 from deepchorale.compose.pipeline import compose
 from deepchorale.compose.ranking import Critic
+from deepchorale.compose.settings import WITHOUT_CRITIC, default_stage_settings
 from deepchorale.compose.settings import compose_config as packaged_compose_config
-from deepchorale.compose.settings import default_stage_settings
 from deepchorale.data.convert import to_midi
 from deepchorale.evaluation.judge_scoring import judge_score
 from deepchorale.models.weights import load_model, save_weights
@@ -99,7 +99,7 @@ def test_same_seed_gives_identical_midi_bytes(tiny_weights):
     coconet, arcnn = load_model(tiny_weights["coconet"]), load_model(tiny_weights["arcnn"])
 
     def midi_bytes(seed):
-        settings = default_stage_settings([*QUICK, "harmonize.candidates=1", "revise.enabled=false"])
+        settings = default_stage_settings([*QUICK, *WITHOUT_CRITIC])
         composition = compose(load_melody("twinkle_twinkle"), coconet, arcnn, target_seconds=30.0,
                               max_tempo_change=0.25, seed=seed, **settings)  # fmt: skip
         buffer = io.BytesIO()

@@ -35,7 +35,7 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
             target_seconds=cfg.duration.target_seconds,
             max_tempo_change=cfg.duration.max_tempo_change,
             seed=cfg.seed,
-            critic=Critic(judge) if judge else None,
+            critic=Critic(judge),  # without a judge: parallels only, and no revision
             progress=report,
             **settings,
         )

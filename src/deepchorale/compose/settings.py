@@ -37,6 +37,14 @@ Settings = (
     HarmonySettings | GanSettings | RefineSettings | RevisionSettings | EmbellishSettings | OrnamentSettings
 ) | None
 
+# overrides for composing without a critic (no judge): no revision, one candidate per stage
+WITHOUT_CRITIC = (
+    "revise.enabled=false",
+    "harmonize.candidates=1",
+    "embellish.candidates=1",
+    "ornaments.candidates=1",
+)
+
 # compose's harmonisers: `generator` names one of `models`, or a GAN draft Coconet refines
 GENERATORS = ("coconet", "gan", "gan+coconet")
 

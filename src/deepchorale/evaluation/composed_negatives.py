@@ -29,7 +29,7 @@ from deepchorale.atomic import atomic_path, write_json
 from deepchorale.compose.extend import plan_form
 from deepchorale.compose.melody import Melody, MelodyError, load_melody, place_in_soprano_range
 from deepchorale.compose.pipeline import compose
-from deepchorale.compose.settings import compose_config, default_stage_settings
+from deepchorale.compose.settings import WITHOUT_CRITIC, compose_config, default_stage_settings
 from deepchorale.data.chorale import Chorale
 from deepchorale.data.convert import to_midi
 from deepchorale.data.datamodule import ChoraleDataModule
@@ -109,7 +109,7 @@ def compose_negatives(out: Path, pieces: int, seed: int, cache_dir: str, qpm: fl
     for index, (melody, seconds) in enumerate(tunes_to_harmonise(pieces, cache_dir, qpm, duration)):
         setup = names[index % len(names)]
         coconet, arcnn, overrides = WEAK_SETUPS[setup]
-        settings = default_stage_settings(["harmonize.candidates=1", "revise.enabled=false", *overrides])
+        settings = default_stage_settings([*WITHOUT_CRITIC, *overrides])  # drawn without the judge
         if arcnn is None:
             settings["embellishment"] = None
         composition = compose(melody, model(coconet), model(arcnn), target_seconds=seconds,
