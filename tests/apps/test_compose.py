@@ -201,7 +201,7 @@ def test_all_six_deepcomposer_sample_melodies_compose_a_60_s_track(tiny_weights,
         assert 58 <= results["duration_seconds"] <= 62 and results["soprano_matches_tune"]
 
 
-@pytest.mark.slow  # the shipped weights at the shipped settings: three full harmonisations, ~1 min
+@pytest.mark.slow  # the shipped weights at the shipped settings: compose at its defaults twice, ~1 min
 def test_make_run_is_what_the_python_api_gives_at_its_defaults(tmp_path):
     # `make run` exactly (no overrides but the run folder), then the library at its defaults: both
     # must write the same notes, so the API and the tests sample at the settings users get.
