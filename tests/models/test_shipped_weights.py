@@ -104,8 +104,12 @@ COCONET_SLICE_NLL = {
     # Trained on JSB's split; its card's 0.995 is on JSB's test split, the slice is ours (which
     # shares chorales with JSB's train split, hence lower).
     "coconet_small_jsb": 0.949,
+    "coconet_32x64_gpu": 0.457,  # card: test 0.469
+    # The 64 x 128 net on JSB's split (card: 0.561 on JSB's test split); a minute on 2 cores.
+    "coconet_paper_jsb": 0.544,
 }
-COCONET_TOLERANCE = 0.05  # nats/note; coconet_small and coconet_hour are 0.24 apart, a fresh net 4.4
+SLOW_TO_SCORE = {"coconet_paper_jsb"}
+COCONET_TOLERANCE = 0.05  # nats/note; coconet_32x64_gpu and coconet_hour are 0.14 apart, a fresh net 4.4+
 
 
 @torch.no_grad()
@@ -122,7 +126,13 @@ def nats_per_note(module, batch: dict[str, torch.Tensor], strata: int = 8) -> fl
     return float(estimate.sum() / cells.sum())
 
 
-@pytest.mark.parametrize("name", sorted(COCONET_SLICE_NLL))
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.slow if n in SLOW_TO_SCORE else ())
+        for n in sorted(COCONET_SLICE_NLL)
+    ],
+)
 def test_coconet_reaches_its_card_nll(name, test_chorales):
     path = REPO / "experiments/pretrained" / name / "weights.pt"
     batch = tiled_batch(test_chorales[:SLICE], 64, ("pitches",))
