@@ -18,6 +18,7 @@ from deepchorale.models.coconet import (
     nade_mask,
     ordering_nll,
     rescaled_nll,
+    sampling_net,
     scored_cells,
 )
 from deepchorale.models.generator import packaged_sampler
@@ -47,6 +48,25 @@ def test_net_keeps_any_length(steps, channels_last):
     onehot = pitch_onehot(torch.randint(ONEHOT_LOW, ONEHOT_HIGH + 1, (2, 4, steps)))
     logits = net(onehot, torch.rand(2, 4, steps) < 0.5)
     assert logits.shape == (2, 4, steps, ONEHOT_PITCHES) and torch.isfinite(logits).all()
+
+
+@pytest.mark.parametrize("batch_norm", [True, False])
+def test_the_sampling_net_computes_what_the_eval_net_does(batch_norm):
+    torch.manual_seed(0)
+    net = CoconetNet(num_layers=6, num_filters=8, batch_norm=batch_norm)
+    for module in net.modules():  # running statistics far from the identity, as after training
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-1, 1), module.running_var.uniform_(0.5, 2)
+            module.weight.data.uniform_(0.5, 2), module.bias.data.uniform_(-1, 1)
+    keys = list(net.state_dict())
+    onehot = pitch_onehot(torch.randint(ONEHOT_LOW, ONEHOT_HIGH + 1, (2, 4, 21)))
+    mask = torch.rand(2, 4, 21) < 0.5
+    with torch.no_grad():
+        expected = net.eval()(onehot, mask)
+        folded = sampling_net(net.train())
+        assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+        assert torch.allclose(folded(onehot, mask), expected, atol=1e-4)
+    assert net.training and list(net.state_dict()) == keys  # the module's own net is untouched
 
 
 def test_hidden_cells_are_invisible_to_the_net():

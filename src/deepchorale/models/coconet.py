@@ -13,6 +13,7 @@ padding are always given as context (all-zero one-hot rows) and never predicted 
 
 from __future__ import annotations
 
+import copy
 import functools
 
 import lightning.pytorch as pl
@@ -20,6 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from deepchorale.data.chorale import REST, VOICES
 from deepchorale.data.convert import ONEHOT_LOW
@@ -97,6 +99,26 @@ class CoconetNet(nn.Module):
             x = x.contiguous(memory_format=torch.channels_last)
         x = F.relu(self.input_norm(self.input_conv(x)))
         return self.output_conv(self.blocks(x))
+
+
+def sampling_net(net: CoconetNet) -> CoconetNet:
+    """An eval-mode copy of `net` that computes the same function faster: every batch norm folded
+    into the convolution before it (its running statistics are constants once training stops),
+    in the NHWC layout oneDNN's convolutions prefer. On this project's 2-core CPU (bf16 autocast)
+    a 32 x 64 net's forward on a 60 s track runs 3.4x faster (`benchmarks/coconet_sampling_speed.py`).
+    A copy, so the module keeps training with its own layers and `state_dict` keys."""
+    folded = copy.deepcopy(net).eval()
+    if not isinstance(folded.input_norm, nn.Identity):
+        folded.input_conv = fuse_conv_bn_eval(folded.input_conv, folded.input_norm)
+        folded.input_norm = nn.Identity()
+    for block in folded.blocks:
+        pairs = list(zip(block.convs, block.norms))
+        block.convs = nn.ModuleList(
+            conv if isinstance(norm, nn.Identity) else fuse_conv_bn_eval(conv, norm) for conv, norm in pairs
+        )
+        block.norms = nn.ModuleList(nn.Identity() for _ in pairs)
+    folded.channels_last = True
+    return folded.to(memory_format=torch.channels_last)
 
 
 def scored_cells(pitches: Tensor, valid: Tensor) -> Tensor:
@@ -260,17 +282,12 @@ class CoconetModule(pl.LightningModule):
         """(B, 4, T) pitches with the cells where `mask` is True redrawn by annealed blocked Gibbs
         under `settings` (`sampling.gibbs.gibbs_sample`). With `draft_pmax`, the pitches under
         `mask` are a draft the chain starts from, its first block redrawing that share of them."""
-        was_training = self.training
-        self.eval()  # batch norm must use its running statistics, not those of a Gibbs block
+        # Batch norm with its running statistics (not a Gibbs block's), folded into the convolutions.
+        net = sampling_net(self.net)
         pitches, mask = pitches.to(self.device), mask.to(self.device)
-        try:
-            if draft_pmax is None:
-                return gibbs_sample(self.net, pitches, mask, settings, generator)
-            return gibbs_sample(
-                self.net, pitches, mask, settings, generator, pmax=draft_pmax, from_draft=True
-            )
-        finally:
-            self.train(was_training)
+        if draft_pmax is None:
+            return gibbs_sample(net, pitches, mask, settings, generator)
+        return gibbs_sample(net, pitches, mask, settings, generator, pmax=draft_pmax, from_draft=True)
 
     def generate_examples(
         self, batch: dict[str, Tensor], count: int, generator: torch.Generator
