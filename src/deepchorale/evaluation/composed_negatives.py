@@ -45,7 +45,8 @@ NO_VOICE_LEADING = [f"harmonize.voice_leading.{rule}=0" for rule in RULES]
 WEAK_SETUPS: dict[str, tuple[str, str | None, list[str]]] = {
     "hot-windowed": ("coconet_hour", "arcnn_small",
                      ["harmonize.steps=96", "harmonize.temperature=0.99", "harmonize.window=64",
-                      *NO_VOICE_LEADING, "embellish.temperature=1.0", "ornaments.strength=0.5", "ornaments.suspensions=true"]),
+                      *NO_VOICE_LEADING, "embellish.temperature=1.0", "ornaments.strength=0.5",
+                      "ornaments.suspensions=true"]),
     "no-voice-leading": ("coconet_hour", "arcnn_small", ["harmonize.steps=96", *NO_VOICE_LEADING]),
     "few-steps": ("coconet_hour", None, ["harmonize.steps=16", *NO_VOICE_LEADING]),
     "small-net": ("coconet_small", "arcnn_small", ["harmonize.steps=96"]),
