@@ -9,9 +9,10 @@ parallels cost, `compose.ranking.Critic`) scores the whole piece higher with it.
 could not be improved is set aside and the next weakest is tried; an improved one may be tried
 again. Every draw comes from the caller's generator, so the result is reproducible.
 
-On the five built-in tunes x 3 seeds (benchmarks/music_quality.py) one harmonisation revised
-(11.7 s a track) reaches a judge median of 23.6 where the best of three unrevised ones (9.7 s)
-reached 5.5. The judge both guides and scores it, so the benchmark also reports a held-out judge.
+On the five built-in tunes x 3 seeds (benchmarks/music_quality.py, compose's defaults) two rounds
+lift the judge's median from 96.1 after harmonising to 98.5 (with the 12 x 48 `coconet_hour`, six
+rounds took it from 4.4 to 38.0). The judge both guides and scores it, so the benchmark also
+reports a held-out judge.
 """
 
 from __future__ import annotations
