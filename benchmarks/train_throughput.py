@@ -67,6 +67,18 @@ MODELS = {
         "batch": 32,
         "steps": 64,
     },
+    # compose's harmoniser (issue #10's pick), in the NHWC layout its sampling uses
+    "coconet-32x64": {
+        "net": {
+            "num_layers": 32,
+            "num_filters": 64,
+            "residual_period": 2,
+            "batch_norm": True,
+            "channels_last": True,
+        },
+        "batch": 32,
+        "steps": 64,
+    },
 }
 PRECISIONS = ("fp32", "bf16-mixed")
 SPEEDUPS = ("channels_last", "byte_dropout", "split_decoder", "patch_bottleneck", "fused_adam")

@@ -21,7 +21,14 @@ from deepchorale.data.datamodule import TiledWindows
 from deepchorale.evaluation.judge_scoring import judge_probabilities
 from deepchorale.evaluation.metrics.triad_or_seventh_rate import triad_or_seventh_rate
 from deepchorale.evaluation.negatives import FAMILIES, FamilySources, make_family
-from deepchorale.models.coconet import nade_mask, pitch_onehot, rescaled_nll, scored_cells, uniform
+from deepchorale.models.coconet import (
+    nade_mask,
+    pitch_onehot,
+    rescaled_nll,
+    sampling_net,
+    scored_cells,
+    uniform,
+)
 from deepchorale.models.judge import auc
 from deepchorale.models.weights import check_model_config, load_model, read_weights
 from tests.conftest import CACHE_DIR, REPO
@@ -115,6 +122,7 @@ COCONET_TOLERANCE = 0.05  # nats/note; coconet_32x64_gpu and coconet_hour are 0.
 @torch.no_grad()
 def nats_per_note(module, batch: dict[str, torch.Tensor], strata: int = 8) -> float:
     generator = torch.Generator().manual_seed(0)
+    net = sampling_net(module.net)  # the net as compose samples with it: the same function, faster
     pitches = batch["pitches"]
     cells = scored_cells(pitches, batch["valid"])
     onehot = pitch_onehot(torch.where(cells, pitches, REST))
@@ -122,7 +130,7 @@ def nats_per_note(module, batch: dict[str, torch.Tensor], strata: int = 8) -> fl
     for stratum in range(strata):
         fraction = (stratum + uniform((len(pitches),), generator, torch.device("cpu"))) / strata
         mask = nade_mask(cells, fraction, generator)
-        estimate += rescaled_nll(module.net(onehot, mask), pitches, cells, mask)[0] / strata
+        estimate += rescaled_nll(net(onehot, mask), pitches, cells, mask)[0] / strata
     return float(estimate.sum() / cells.sum())
 
 
