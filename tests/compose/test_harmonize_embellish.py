@@ -99,7 +99,7 @@ def test_embellish_keeps_the_soprano_and_the_frozen_cadence(nets, soprano, shipp
     assert changed.any() and not (changed & ~below_soprano(pitches)).any()  # only under the tune
 
 
-RULES = VoiceLeadingPrior(parallels=12.0, crossing=12.0, spacing=4.0, non_chord=0.0)
+RULES = VoiceLeadingPrior(parallels=12.0, crossing=12.0, spacing=4.0, non_chord=0.0, range=0.0)
 
 
 def test_keep_part_writing_reverts_only_the_edits_that_break_a_rule():

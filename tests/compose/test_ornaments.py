@@ -66,6 +66,6 @@ def test_a_guard_refuses_a_passing_tone_that_makes_parallel_fifths():
     chorale = four_voices(alto=((0, 8, 64), (8, 16, 67)), tenor=((0, 4, 57), (4, 16, 58)))
     free, _ = ornament(chorale, ONLY["passing"], np.random.default_rng(0))
     assert free.pitches[1, 4] == 65  # unguarded, F4 is written
-    rules = VoiceLeadingPrior(parallels=12.0, crossing=12.0, spacing=4.0, non_chord=0.0)
+    rules = VoiceLeadingPrior(parallels=12.0, crossing=12.0, spacing=4.0, non_chord=0.0, range=0.0)
     guarded, _ = ornament(chorale, replace(ONLY["passing"], guard=rules), np.random.default_rng(0))
     assert np.array_equal(guarded.pitches, chorale.pitches)

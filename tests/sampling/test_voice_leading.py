@@ -7,16 +7,18 @@ from deepchorale.data.chorale import REST, chorale_from_pitches
 from deepchorale.data.convert import ONEHOT_LOW, ONEHOT_PITCHES
 from deepchorale.evaluation.metrics.parallel_fifths import parallel_fifths
 from deepchorale.evaluation.metrics.parallel_octaves import parallel_octaves
+from deepchorale.evaluation.metrics.range_violation_rate import range_violation_rate
 from deepchorale.sampling.gibbs import GibbsSettings, gibbs_sample
 from deepchorale.sampling.voice_leading import (
     VoiceLeadingPrior,
     crossing_and_spacing,
     forms_chord,
+    outside_range,
     parallel_count,
 )
 
 CANDIDATES = torch.arange(ONEHOT_LOW, ONEHOT_LOW + ONEHOT_PITCHES)
-ONLY_PARALLELS = VoiceLeadingPrior(parallels=1.0, crossing=0.0, spacing=0.0, non_chord=0.0)
+ONLY_PARALLELS = VoiceLeadingPrior(parallels=1.0, crossing=0.0, spacing=0.0, non_chord=0.0, range=0.0)
 
 
 def state(*chords):
@@ -68,6 +70,19 @@ def test_chord_membership():
     assert forms_chord(resting, CANDIDATES)[0, 2, 0, 62 - ONEHOT_LOW]  # not judged while a voice rests
 
 
+def test_range_marks_the_pitches_the_range_metric_counts():
+    outside = outside_range(CANDIDATES)
+    for voice in range(4):
+        for pitch in CANDIDATES.tolist():
+            pitches = np.full((4, 1), REST, np.int16)
+            pitches[voice] = pitch
+            counted = range_violation_rate(chorale_from_pitches("one-note", pitches)) == 1.0
+            assert bool(outside[voice, pitch - ONEHOT_LOW]) == counted
+    only_range = VoiceLeadingPrior(parallels=0.0, crossing=0.0, spacing=0.0, non_chord=0.0, range=3.0)
+    high_alto = state((79, 76, 64, 48))  # alto E5, above its D5
+    assert only_range.cell_energy(high_alto)[0, :, 0].tolist() == [0.0, 3.0, 0.0, 0.0]
+
+
 def test_cell_energy_is_the_energy_of_the_pitch_each_cell_holds():
     clean = state((72, 67, 64, 48), (71, 67, 62, 55))  # I -> V, no parallels
     assert float(ONLY_PARALLELS.cell_energy(clean).sum()) == 0
@@ -96,7 +111,7 @@ def test_the_prior_steers_gibbs_sampling_away_from_parallels():
             rates.append(parallel_fifths(chorale) + parallel_octaves(chorale))
         return float(np.mean(rates))
 
-    prior = VoiceLeadingPrior(parallels=20.0, crossing=20.0, spacing=0.0, non_chord=0.0)
+    prior = VoiceLeadingPrior(parallels=20.0, crossing=20.0, spacing=0.0, non_chord=0.0, range=0.0)
     free_settings = GibbsSettings(steps=40, temperature=1.0, schedule="yao", voice_leading=None)
     ruled_settings = GibbsSettings(steps=40, temperature=1.0, schedule="yao", voice_leading=prior)
     free = gibbs_sample(uniform_model, pitches, mask, free_settings, torch.Generator().manual_seed(0))

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 VOICES = ("soprano", "alto", "tenor", "bass")
+# The textbook SATB ranges, (lowest, highest) MIDI pitch per voice: S C4-A5, A G3-D5, T C3-A4, B E2-E4
+# (generous ones; see `evaluation.metrics.range_violation_rate`)
+SATB_RANGES = ((60, 81), (55, 74), (48, 69), (40, 64))
 REST = -1
 STEPS_PER_QUARTER = 4  # 16th-note resolution
 PITCH_CLASS_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")

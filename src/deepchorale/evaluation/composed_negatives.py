@@ -39,8 +39,8 @@ from deepchorale.resolvers import project_root
 PRETRAINED = "experiments/pretrained"
 # Earlier shipped settings (commit history of conf/compose.yaml) and weaker models: what compose
 # wrote before, or would write with less. Each: Coconet weights, AR-CNN weights or None, overrides.
-# The shipped files were drawn at 96 Gibbs steps, the default then: setups pin it.
-RULES = ("parallels", "crossing", "spacing", "non_chord")
+# The shipped files were drawn at 96 Gibbs steps without the range rule (the defaults then): setups pin both.
+RULES = ("parallels", "crossing", "spacing", "non_chord", "range")
 NO_VOICE_LEADING = [f"harmonize.voice_leading.{rule}=0" for rule in RULES]
 WEAK_SETUPS: dict[str, tuple[str, str | None, list[str]]] = {
     "hot-windowed": ("coconet_hour", "arcnn_small",
@@ -49,7 +49,7 @@ WEAK_SETUPS: dict[str, tuple[str, str | None, list[str]]] = {
                       "ornaments.suspensions=true"]),
     "no-voice-leading": ("coconet_hour", "arcnn_small", ["harmonize.steps=96", *NO_VOICE_LEADING]),
     "few-steps": ("coconet_hour", None, ["harmonize.steps=16", *NO_VOICE_LEADING]),
-    "small-net": ("coconet_small", "arcnn_small", ["harmonize.steps=96"]),
+    "small-net": ("coconet_small", "arcnn_small", ["harmonize.steps=96", "harmonize.voice_leading.range=0"]),
     "small-net-hot": ("coconet_small", None,
                       ["harmonize.steps=96", "harmonize.temperature=0.99", *NO_VOICE_LEADING]),
 }  # fmt: skip

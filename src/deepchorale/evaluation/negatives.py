@@ -25,13 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from deepchorale.data.chorale import REST, Chorale, Note, chorale_from_notes
+from deepchorale.data.chorale import REST, SATB_RANGES, Chorale, Note, chorale_from_notes
 from deepchorale.data.convert import from_midi
 from deepchorale.data.split import SPLITS
 from deepchorale.evaluation.other_composers import OtherComposersOptions, file_split, other_composers
 
 # SATB ranges (MIDI) for the random families, close to the JSB ranges of Coconet (Huang et al. 2017).
-VOICE_RANGES = ((60, 81), (55, 74), (48, 69), (40, 64))
+VOICE_RANGES = SATB_RANGES
 # Note values (steps) and their odds for the random families: close to the chorales' own
 # (52% quarters, 34% eighths, 7% halves), so duration alone does not give them away.
 DURATIONS = np.array([2, 4, 8, 16])

@@ -43,6 +43,8 @@ class GibbsSettings:
 def gibbs_settings(sampler: dict) -> GibbsSettings:
     """`GibbsSettings` from plain data (a model config's `sampler`, which a weights file stores)."""
     rules = sampler["voice_leading"]
+    if rules and "range" not in rules:  # files written before the range rule were sampled without it
+        rules = {**rules, "range": 0.0}
     return GibbsSettings(
         steps=sampler["steps"],
         temperature=sampler["temperature"],

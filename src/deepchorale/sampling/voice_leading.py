@@ -14,7 +14,9 @@ where E adds a fixed penalty for each rule the pitch would break against the cel
 - `crossing`: sounding above the voice above or below the voice below;
 - `spacing`: more than an octave from the neighbouring upper voice (soprano-alto, alto-tenor);
 - `non_chord`: a pitch-class set with the other voices that is not a complete triad or seventh
-  (`evaluation.metrics.triad_or_seventh_rate`): Bach's passing tones survive a moderate penalty.
+  (`evaluation.metrics.triad_or_seventh_rate`): Bach's passing tones survive a moderate penalty;
+- `range`: outside the voice's textbook range (`data.chorale.SATB_RANGES`, the ranges
+  `evaluation.metrics.range_violation_rate` counts): Coconet's inner voices drift high without it.
 The rules come from common-practice part-writing (e.g. Aldwell & Schachter, *Harmony and Voice
 Leading*, ch. 5; Huron, "Tone and Voice", Music Perception 19(1), 2001). A penalty of ~6 nats makes
 a rule-breaking pitch 400× less likely than the model alone would have it: a strong prior, not a
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from deepchorale.data.chorale import REST
+from deepchorale.data.chorale import REST, SATB_RANGES
 from deepchorale.data.chords import IS_CHORD
 from deepchorale.data.convert import ONEHOT_HIGH, ONEHOT_LOW
 
@@ -44,6 +46,7 @@ class VoiceLeadingPrior:
     crossing: float
     spacing: float
     non_chord: float
+    range: float
 
     def penalty(self, state: Tensor) -> Tensor:
         """(B, 4, T) current pitches (−1 = rest) -> (B, 4, T, 46) energy of every candidate pitch."""
@@ -56,6 +59,8 @@ class VoiceLeadingPrior:
             energy += self.crossing * crossing + self.spacing * spacing
         if self.non_chord:
             energy += self.non_chord * ~forms_chord(state, candidates)
+        if self.range:
+            energy += self.range * outside_range(candidates).to(state.device)[None, :, None, :]
         return energy
 
     def cell_energy(self, state: Tensor) -> Tensor:
@@ -122,6 +127,12 @@ def crossing_and_spacing(state: Tensor, candidates: Tensor) -> tuple[Tensor, Ten
             if voice <= 1:
                 spacing[:, voice] += (sounds & (cand - below > UPPER_SPACING_LIMIT)).float()
     return crossing, spacing
+
+
+def outside_range(candidates: Tensor) -> Tensor:
+    """(4, P) bool: the candidate pitch lies outside the voice's textbook range."""
+    ranges = torch.tensor(SATB_RANGES, device=candidates.device)
+    return (candidates[None] < ranges[:, :1]) | (candidates[None] > ranges[:, 1:])
 
 
 def forms_chord(state: Tensor, candidates: Tensor) -> Tensor:

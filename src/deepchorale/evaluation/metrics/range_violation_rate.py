@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepchorale.data.chorale import Chorale
+from deepchorale.data.chorale import SATB_RANGES, Chorale
 from deepchorale.evaluation.metrics.grid import notes
 
-# (lowest, highest) MIDI pitch per voice: S C4-A5, A G3-D5, T C3-A4, B E2-E4
-VOICE_RANGES = np.array([(60, 81), (55, 74), (48, 69), (40, 64)])
+VOICE_RANGES = np.array(SATB_RANGES)
 
 
 def range_violation_rate(chorale: Chorale) -> float:
