@@ -26,6 +26,7 @@ from torch import nn
 from deepchorale.compose.harmonize import fast_inference
 from deepchorale.models.coconet import CoconetNet, sampling_net
 from deepchorale.models.weights import load_model
+from peaks import matmul_peak
 
 MODELS = ("coconet_hour", "coconet_32x64_gpu")
 PITCHES = 46
@@ -52,20 +53,6 @@ def forward_flops(net: CoconetNet, batch: int, steps: int) -> float:
     return sum(2 * c.in_channels * c.out_channels * 9 * steps * PITCHES * batch for c in convs)
 
 
-def bf16_matmul_peak(size: int = 2048, repeats: int = 5) -> float:
-    """FLOP/s of the best of `repeats` bf16 size x size matmuls."""
-    a, b = (torch.randn(size, size, dtype=torch.bfloat16) for _ in range(2))
-    a @ b
-    best = min(timed_matmul(a, b) for _ in range(repeats))
-    return 2 * size**3 / best
-
-
-def timed_matmul(a: torch.Tensor, b: torch.Tensor) -> float:
-    start = time.perf_counter()
-    a @ b
-    return time.perf_counter() - start
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=512, help="time steps (16ths): 512 ~ a 60 s track")
@@ -81,7 +68,7 @@ def main() -> None:
         levers = {"plain": net, "nhwc": nhwc, "sampling_net": sampling_net(net)}
         for batch in args.batches:
             ms = {lever: forward_ms(m, batch, args.steps, args.repeats) for lever, m in levers.items()}
-            peak = bf16_matmul_peak()
+            peak = matmul_peak(torch.bfloat16)[0]  # wall-clock FLOP/s
             flops = forward_flops(net, batch, args.steps)
             rows.append({
                 "model": name,

@@ -36,16 +36,12 @@ from __future__ import annotations
 
 import argparse
 import functools
-import hashlib
 import importlib
 import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -55,6 +51,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from deepchorale.data.datamodule import ChoraleDataModule
 from deepchorale.models.arcnn import ArcnnModule, ArcnnNet, ByteDropout, PatchConv3x3, Up, double_conv
+from keras_peer import PEER_WORKER, Peer, PeerError, peer_python
+from peaks import matmul_peak, timed
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE_DIR = Path(os.environ.get("DEEPCHORALE_CACHE", REPO / ".cache" / "deepchorale"))
@@ -95,87 +93,6 @@ ABLATIONS = {
 # The peer: DeepComposer's Keras AR-CNN, timed in the same run (--peer). Goals are speed ratios
 # to it, ours over the peer's; they hold on any machine, where constant times would not.
 PEER_GOALS = {"fp32": 1.0, "bf16-mixed": 1.2}
-PEER_PRECISIONS = {"fp32": "fp32", "bf16-mixed": "bf16"}  # our names -> the worker's requests
-PEER_WORKER = REPO / "benchmarks" / "peer_keras_arcnn.py"
-PEER_REQUIREMENTS = REPO / "benchmarks" / "peer-requirements.txt"
-PEER_VENV = REPO / ".cache" / "peer-venv"
-
-
-class PeerError(Exception):
-    """The peer could not be set up or run: reported in one line, no traceback."""
-
-
-def peer_python() -> Path:
-    """The peer venv's interpreter, the venv made or remade when the requirements have changed."""
-    python = PEER_VENV / "bin" / "python"
-    stamp = PEER_VENV / ".requirements-sha256"
-    wanted = hashlib.sha256(PEER_REQUIREMENTS.read_bytes()).hexdigest()
-    if python.exists() and stamp.exists() and stamp.read_text().strip() == wanted:
-        return python
-    steps = []
-    if not python.exists():
-        steps.append(("creating the peer venv", [sys.executable, "-m", "venv", str(PEER_VENV)]))
-    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    steps.append((f"pip install -r {PEER_REQUIREMENTS.name}", [*pip, "-r", str(PEER_REQUIREMENTS)]))
-    print(f"peer: installing {PEER_REQUIREMENTS.name} into {PEER_VENV} (once)", file=sys.stderr, flush=True)
-    for what, command in steps:
-        # The venv module and pip can both be missing or fail: either is the peer's failure.
-        try:
-            done = subprocess.run(command, capture_output=True, text=True)
-        except OSError as error:
-            raise PeerError(f"{what} failed: {error}") from None
-        if done.returncode:
-            lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
-            errors = [line for line in lines if "error" in line.lower()] or lines
-            raise PeerError(f"{what} failed (exit {done.returncode}): {errors[-1] if errors else ''}")
-    stamp.write_text(wanted + "\n")
-    return python
-
-
-class Peer:
-    """The Keras worker as a child process: one request line in, one JSON line out."""
-
-    def __init__(self, threads: int) -> None:
-        python = peer_python()
-        # Its stderr (TensorFlow's start-up chatter) goes to a file, read back only if it dies.
-        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed by close(), with the worker)
-        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "TF_CPP_MIN_LOG_LEVEL": "2"}
-        self.process = subprocess.Popen(
-            [str(python), str(PEER_WORKER), "--threads", str(threads)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            text=True,
-            env=env,
-        )
-
-    def step(self, precision: str) -> dict:
-        """The worker's reply to one precision: one untimed, then one timed train_on_batch."""
-        try:
-            self.process.stdin.write(PEER_PRECISIONS[precision] + "\n")
-            self.process.stdin.flush()
-        except BrokenPipeError:
-            pass  # it has died: reported below, with its last words
-        for line in self.process.stdout:
-            if line.startswith("{"):
-                return json.loads(line)
-        self.process.wait()
-        self.log.seek(0)
-        lines = [line for line in self.log.read().splitlines() if line.strip()]
-        raise PeerError(
-            f"the Keras worker exited (code {self.process.returncode}) on {precision}:"
-            f" {lines[-1] if lines else 'no message'}"
-        )
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            try:
-                self.process.stdin.write("quit\n")
-                self.process.stdin.close()
-                self.process.wait(timeout=60)
-            except (BrokenPipeError, subprocess.TimeoutExpired):
-                self.process.kill()
-        self.log.close()
 
 
 def measure_peer(peer: Peer, batch, precisions, turns: int, threads: int) -> dict:
@@ -228,21 +145,6 @@ def measure_peer(peer: Peer, batch, precisions, turns: int, threads: int) -> dic
             "ours_params": ours_params,
         }
     return result
-
-
-def timed(function, *args) -> tuple[float, float]:
-    """(wall seconds, CPU seconds per thread) of one call."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    function(*args)
-    return time.perf_counter() - wall, (time.process_time() - cpu) / torch.get_num_threads()
-
-
-def matmul_peak(dtype: torch.dtype, size: int = 2048, repeats: int = 3) -> tuple[float, float]:
-    """(wall, CPU-time) FLOP/s of the best of `repeats` size x size matmuls."""
-    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
-    a @ b
-    times = [timed(torch.matmul, a, b) for _ in range(repeats)]
-    return 2 * size**3 / min(t[0] for t in times), 2 * size**3 / min(t[1] for t in times)
 
 
 def real_batch(batch_size: int, steps: int) -> dict[str, torch.Tensor]:
