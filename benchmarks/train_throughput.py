@@ -15,12 +15,15 @@ taken in process CPU time per thread (`cpu_ms_per_step`), which counts only the 
 ran: on a busy machine the closer estimate of the time on an idle one (slightly pessimistic: it
 includes threads spinning at barriers while a partner is descheduled).
 
-`arcnn-ref` is DeepComposer's AR-CNN at its reference size (depth 5, 32 filters, 128 x 128 rolls,
-batch 32), the number to compare with DeepComposer's Keras code. Its ablations each take one
-speed-up away from the default; "plain" takes them all away (the straightforward port). All rows
-use fused Adam unless ablated.
+The rows and their variants are in `train_rows.py`. With ablations (not `--quick`), each model
+is also timed without each of its speed-ups and, for `arcnn-ref` and `coconet-32x64`, with
+torch.compile; `levers` in the JSON is each lever's speed-up (time without it over time with it,
+turn by turn), torch.compile's with its compile time, taken from a cold compile cache, and the
+steps it takes to pay for it. The process keeps freed memory as `deepchorale train` does
+(`deepchorale.host_memory`); the `system-allocator` variant runs under glibc's own policy, switched
+in the same process, each switch followed by an untimed step.
 
-`--peer` measures that Keras code in the same run instead of quoting its times from another
+`--peer` measures DeepComposer's Keras code in the same run instead of quoting its times from another
 machine: `peer_keras_arcnn.py` (the reference U-Net in Keras 3 on TensorFlow, the same 31,448,833
 trainable parameters) runs as a worker process in its own venv, `.cache/peer-venv`, made on first
 use from `peer-requirements.txt` and remade when that file changes. In `--peer-turns` turns, for
@@ -28,68 +31,38 @@ each precision, one step of ours (`arcnn-ref` as shipped, one untimed and one ti
 and then one of the peer's, then a matmul peak; the peer idles on its stdin while ours runs, so the
 two never share the cores. `peer.<precision>.ours_vs_peer` is the median of the peer's seconds
 over the median of ours (above 1: ours is faster), `ratio_per_turn` the same turn by turn. The
-goals are those ratios: bf16 at least 1.2, fp32 at least 1.0. Without `--peer` there are no goals:
-a time measured on another CPU is no goal on this one.
+goals are those ratios, bf16 at least 1.2, fp32 at least 1.0 (only with `--peer`: a time measured
+on another CPU is no goal on this one), and coconet-32x64's bf16 step at 60 % of the bf16 peak.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import importlib
 import json
 import os
 import platform
 import statistics
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
 import torch
-from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from deepchorale.data.datamodule import ChoraleDataModule
-from deepchorale.models.arcnn import ArcnnModule, ArcnnNet, ByteDropout, PatchConv3x3, Up, double_conv
+from deepchorale.host_memory import retain_freed_memory, system_allocator_steady_state
 from keras_peer import PEER_WORKER, Peer, PeerError, peer_python
 from peaks import matmul_peak, timed
+from train_rows import MODELS, build, row_variants
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE_DIR = Path(os.environ.get("DEEPCHORALE_CACHE", REPO / ".cache" / "deepchorale"))
 
-MODELS = {
-    "arcnn-ref": {"net": {"depth": 5, "base_filters": 32}, "batch": 32, "steps": 128},
-    "arcnn-small": {"net": {"depth": 4, "base_filters": 16}, "batch": 32, "steps": 128},
-    "coconet-small": {
-        "net": {"num_layers": 16, "num_filters": 64, "residual_period": 2, "batch_norm": True},
-        "batch": 32,
-        "steps": 64,
-    },
-    # compose's harmoniser (issue #10's pick), in the NHWC layout its sampling uses
-    "coconet-32x64": {
-        "net": {
-            "num_layers": 32,
-            "num_filters": 64,
-            "residual_period": 2,
-            "batch_norm": True,
-            "channels_last": True,
-        },
-        "batch": 32,
-        "steps": 64,
-    },
-}
 PRECISIONS = ("fp32", "bf16-mixed")
-SPEEDUPS = ("channels_last", "byte_dropout", "split_decoder", "patch_bottleneck", "fused_adam")
-# Each ablation takes away the speed-ups it names; "plain" is the straightforward port.
-ABLATIONS = {
-    "default": (),
-    "no-channels-last": ("channels_last",),
-    "torch-dropout": ("byte_dropout",),
-    "concat-decoder": ("split_decoder",),
-    "conv-bottleneck": ("patch_bottleneck",),
-    "foreach-adam": ("fused_adam",),
-    "plain": SPEEDUPS,
-}
+# Issue #13: Coconet at compose's size trains at >= 60 % of the bf16 matmul peak of the same run.
+COCONET_GOAL = ("coconet-32x64", "bf16-mixed", 0.6)
 # The peer: DeepComposer's Keras AR-CNN, timed in the same run (--peer). Goals are speed ratios
 # to it, ours over the peer's; they hold on any machine, where constant times would not.
 PEER_GOALS = {"fp32": 1.0, "bf16-mixed": 1.2}
@@ -156,51 +129,6 @@ def real_batch(batch_size: int, steps: int) -> dict[str, torch.Tensor]:
     return next(iter(data.train_dataloader()))
 
 
-class ConcatUp(nn.Module):
-    """The reference's decoder block as written: upsample, concatenate, batch norm, two convs, dropout."""
-
-    def __init__(self, up: Up) -> None:
-        super().__init__()
-        in_channels, out_channels = up.conv_up.in_channels, up.conv.out_channels
-        batch_norm = isinstance(up.norm_up, nn.BatchNorm2d)
-        self.norm = nn.BatchNorm2d(in_channels + out_channels) if batch_norm else nn.Identity()
-        self.convs = double_conv(in_channels + out_channels, out_channels)
-        self.dropout = up.dropout
-
-    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-        up = nn.functional.interpolate(x, scale_factor=2.0, mode="nearest")
-        return self.dropout(self.convs(self.norm(torch.cat([up, skip], dim=1))))
-
-
-def replace_modules(net: nn.Module, kind: type, make) -> None:
-    for parent in list(net.modules()):
-        for child_name, child in parent.named_children():
-            if isinstance(child, kind):
-                setattr(parent, child_name, make(child))
-
-
-def build(name: str, without: tuple[str, ...] = ()):
-    """The LightningModule for a benchmark row without the named speed-ups (None: not in the package)."""
-    spec = MODELS[name]
-    optimizer = functools.partial(torch.optim.Adam, lr=1e-3, fused="fused_adam" not in without)
-    if name.startswith("coconet"):
-        try:
-            coconet = importlib.import_module("deepchorale.models.coconet")
-        except ImportError:
-            return None
-        return coconet.CoconetModule(coconet.CoconetNet(**spec["net"]), optimizer)
-    net = ArcnnNet(**spec["net"])
-    if "byte_dropout" in without:
-        replace_modules(net, ByteDropout, lambda old: nn.Dropout(old.p))
-    if "split_decoder" in without:
-        replace_modules(net, Up, ConcatUp)
-    if "patch_bottleneck" in without:
-        replace_modules(
-            net, PatchConv3x3, lambda old: nn.Conv2d(old.in_channels, old.out_channels, 3, padding=1)
-        )
-    return ArcnnModule(net, optimizer, channels_last="channels_last" not in without)
-
-
 def train_step(module, optimizer, batch, precision: str) -> None:
     with torch.autocast("cpu", torch.bfloat16, enabled=precision == "bf16-mixed"):
         loss = module.training_step(batch, 0)
@@ -216,24 +144,46 @@ def count_flops(module, batch) -> int:
     return counter.get_total_flops()
 
 
-def measure(modules: dict, batch, precision: str, flops: int, steps: int, warmup: int) -> dict[str, dict]:
+class Allocator:
+    """Which glibc policy the process runs under, switched per variant (`retained_memory`).
+
+    A switch changes which blocks the heap holds, so the first step after one runs untimed: the
+    timed step sees the steady state of its own policy, as a training run would."""
+
+    def __init__(self) -> None:
+        self.retained = True
+
+    def use(self, retained: bool, step) -> None:
+        if retained != self.retained:
+            (retain_freed_memory if retained else system_allocator_steady_state)()
+            self.retained = retained
+            step()
+
+
+def measure(modules: dict, without: dict, batch, precision: str, flops: int, steps: int, warmup: int):
     """Time the modules' steps in turns (A B C A B C ...), so a change of load hits all of them alike."""
-    optimizers = {}
+    optimizers, first_step_s = {}, {}
+    allocator = Allocator()
     for name, module in modules.items():
         optimizers[name] = module.configure_optimizers()["optimizer"]
         module.train()
+        allocator.use("retained_memory" not in without[name], lambda: None)
         for _ in range(warmup):
-            train_step(module, optimizers[name], batch, precision)
+            seconds, _ = timed(train_step, module, optimizers[name], batch, precision)
+            first_step_s.setdefault(name, seconds)  # a compiled net's includes its compilation
     dtype = torch.bfloat16 if precision == "bf16-mixed" else torch.float32
     wall = {name: [] for name in modules}
     cpu = {name: [] for name in modules}
     peaks = []
     for _ in range(steps):
         for name, module in modules.items():
-            seconds, cpu_seconds = timed(train_step, module, optimizers[name], batch, precision)
+            step = functools.partial(train_step, module, optimizers[name], batch, precision)
+            allocator.use("retained_memory" not in without[name], step)
+            seconds, cpu_seconds = timed(step)
             wall[name].append(seconds)
             cpu[name].append(cpu_seconds)
         peaks.append(matmul_peak(dtype))
+    allocator.use(True, lambda: None)
     results = {}
     first = next(iter(modules))
     for name in modules:
@@ -251,8 +201,33 @@ def measure(modules: dict, batch, precision: str, flops: int, steps: int, warmup
             # Time over the first module's time in the same turn: the robust comparison.
             "time_vs_default": statistics.median(w / d for w, d in zip(wall[name], wall[first])),
             "cpu_time_vs_default": statistics.median(c / d for c, d in zip(cpu[name], cpu[first])),
+            # The first warm-up step over the default's: for a compiled net, its compilation.
+            "first_step_extra_s": first_step_s[name] - first_step_s[first] if first_step_s else None,
         }
     return results
+
+
+def levers(rows: list[dict]) -> dict:
+    """Each lever's speed-up on each model and precision: the time without it over the time with it,
+    turn by turn (`time_vs_default`); torch.compile's with its compile time and break-even step."""
+    table = {}
+    for row in rows:
+        if row["variant"] == "default":
+            continue
+        entry = table.setdefault(row["model"], {}).setdefault(row["precision"], {})
+        if row["variant"] == "compiled":
+            saved_s = row["ms_per_step"] / row["time_vs_default"] / 1e3 - row["ms_per_step"] / 1e3
+            compile_s = row["first_step_extra_s"]
+            entry["torch_compile"] = {
+                "speedup": round(1 / row["time_vs_default"], 3),
+                "compile_s": round(compile_s, 1),
+                # Steps before the compiled net has paid for its compilation (None: it never does).
+                "break_even_steps": round(compile_s / saved_s) if saved_s > 0 else None,
+            }
+        else:
+            speedup = round(row["time_vs_default"], 3)
+            entry[row["variant"]] = {"takes_away": row["without"], "speedup": speedup}
+    return table
 
 
 def main() -> None:
@@ -271,6 +246,11 @@ def main() -> None:
     if args.quick:
         args.steps, args.ablations = 2, False
     torch.set_num_threads(args.threads)
+    # A cold compile cache, so a compiled row's compile time is what a new machine pays.
+    inductor_cache = tempfile.TemporaryDirectory(prefix="train_throughput-inductor-")
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = inductor_cache.name
+    # As `deepchorale train` does (conf/train.yaml: retain_freed_memory).
+    allocator = "retained" if retain_freed_memory() else "system (not glibc)"
     if args.peer:
         # Its venv first: a failed install should end the run before minutes of rows, not after.
         try:
@@ -290,15 +270,14 @@ def main() -> None:
         batch = real_batch(spec["batch"], spec["steps"])
         flops = count_flops(build(name), batch)
         for precision in args.precisions:
-            # Ablations only at reference size, and in fp32 only the two ends: it is 3x slower.
             variants = {"default": ()}
-            if name == "arcnn-ref" and args.ablations:
-                variants = ABLATIONS if precision != "fp32" else {"default": (), "plain": SPEEDUPS}
+            if args.ablations:
+                variants = row_variants(name, precision)
             modules = {}
             for variant, without in variants.items():
                 torch.manual_seed(0)
-                modules[variant] = build(name, without)
-            results = measure(modules, batch, precision, flops, args.steps, args.warmup)
+                modules[variant] = build(name, without, compiled=variant == "compiled")
+            results = measure(modules, variants, batch, precision, flops, args.steps, args.warmup)
             del modules
             for variant, result in results.items():
                 row = {
@@ -316,10 +295,19 @@ def main() -> None:
                     f" {r['cpu_time_vs_default']:.2f} x default",
                     flush=True,
                 )
+    goals = {}
+    for row in rows:
+        if (row["model"], row["precision"], row["variant"]) == (*COCONET_GOAL[:2], "default"):
+            share = row["ratio_to_peak"]
+            goals[f"{row['model']} {row['precision']} ratio_to_peak"] = {
+                "goal": COCONET_GOAL[2],
+                "measured": round(share, 3),
+                "met": share >= COCONET_GOAL[2],
+            }
     peaks["fp32"].append(matmul_peak(torch.float32))
     peaks["bf16-mixed"].append(matmul_peak(torch.bfloat16))
 
-    goals, peer_result = {}, None
+    peer_result = None
     if args.peer:
         # Started after the rows, so TensorFlow's memory and threads are not there while they run.
         peer = None
@@ -342,7 +330,7 @@ def main() -> None:
                 "met": measured >= PEER_GOALS[precision],
             }
     else:
-        notes.append("no goals: they are speed ratios to the Keras peer, measured only with --peer")
+        notes.append("no Keras goals: they are speed ratios to the peer, measured only with --peer")
     result = {
         "benchmark": "train_throughput",
         "machine": {
@@ -351,6 +339,7 @@ def main() -> None:
             "processor": platform.processor() or platform.machine(),
             "cpu_capability": torch.backends.cpu.get_cpu_capability(),
             "torch": torch.__version__,
+            "allocator": allocator,
         },
         # Before and after all rows, each (wall, CPU time): the machine's load shows in the gap.
         "matmul_peak_tflops": {
@@ -359,6 +348,7 @@ def main() -> None:
         "steps": args.steps,
         "warmup": args.warmup,
         "rows": rows,
+        "levers": levers(rows),
         "peer": peer_result,
         "goals": goals,
         "notes": notes,
