@@ -1,12 +1,13 @@
 """Seconds to compose and render a 60 s track with the shipped models, split by stage.
 
-    .venv/bin/python benchmarks/compose_latency.py [--melody ode_to_joy] [--out ...]
+    .venv/bin/python benchmarks/compose_latency.py [--melody ode_to_joy] [--out ...] [override ...]
 
 Runs the pipeline of `deepchorale compose` with conf/compose.yaml's settings in one process:
 plan, harmonize (Coconet, blocked Gibbs), embellish (AR-CNN), ornament, then render (MIDI,
 MusicXML, FluidSynth audio, mastering, piano roll). Model loading is timed apart. The peer is the
 same harmonisation with one Gibbs step per block, timed in the same run: the ratio says how much
-of the cost is sampling itself rather than fixed overhead.
+of the cost is sampling itself rather than fixed overhead. Overrides are compose's own
+(`retain_freed_memory=false`: glibc's default allocator policy instead of the app's).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from deepchorale.compose.melody import load_melody
 from deepchorale.compose.pipeline import compose
 from deepchorale.compose.ranking import Critic
 from deepchorale.compose.settings import stage_settings
+from deepchorale.host_memory import retain_freed_memory
 from deepchorale.models.weights import load_model
 
 
@@ -35,9 +37,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--melody", default="ode_to_joy")
     parser.add_argument("--out", default="benchmarks/results/compose_latency.json")
+    parser.add_argument("overrides", nargs="*", help="compose config overrides, e.g. harmonize.steps=96")
     args = parser.parse_args()
     with initialize_config_module("deepchorale.conf", version_base="1.3"):
-        cfg = compose_config("compose", overrides=[f"melody={args.melody}"])
+        cfg = compose_config("compose", overrides=[f"melody={args.melody}", *args.overrides])
+    if cfg.retain_freed_memory:
+        retain_freed_memory()  # as the app does (apps/runner.py)
 
     start = time.perf_counter()
     coconet, arcnn, judge = (load_model(path) for path in (cfg.models.coconet, cfg.models.arcnn, cfg.judge))
@@ -64,6 +69,7 @@ def main() -> None:
         "benchmark": "compose_latency",
         "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()},
         "melody": args.melody,
+        "overrides": args.overrides,
         "track_seconds": composition.chorale.num_steps * 15.0 / composition.plan.qpm,
         "model_loading_seconds": loading,
         "stage_seconds": composition.seconds,

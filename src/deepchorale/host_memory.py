@@ -52,5 +52,9 @@ def retain_freed_memory() -> bool:
 
 
 def system_allocator_steady_state() -> bool:
-    """Back to (an emulation of) glibc's own policy once a step has run: for benchmarks' baselines."""
-    return set_thresholds(SYSTEM_MMAP_BYTES, 2 * SYSTEM_MMAP_BYTES)
+    """Back to (an emulation of) glibc's own policy once a step has run, for benchmarks' baselines:
+    its thresholds, and the free memory a retaining phase kept handed back (`malloc_trim`)."""
+    if not set_thresholds(SYSTEM_MMAP_BYTES, 2 * SYSTEM_MMAP_BYTES):
+        return False
+    ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    return True

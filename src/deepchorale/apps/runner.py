@@ -13,7 +13,9 @@ errors, and W&B closed on every way out (lightning-hydra-template's `task_wrappe
   a multirun job recording it in its `results.json` first (`{"error": ..., "job": ...}`),
 - finishes the job's W&B run, if one is open, on each of these paths with the job's exit status
   (non-zero marks the run failed), so the next job of an in-process multirun starts its own,
-- returns `results[cfg.optimized_metric]` when set, which Hydra sweepers optimise.
+- returns `results[cfg.optimized_metric]` when set, which Hydra sweepers optimise,
+- keeps freed host memory for reuse when the app's config says `retain_freed_memory: true`
+  (`deepchorale.host_memory`: no page faults in each training step or Gibbs sweep).
 
 `apps/failed_jobs.py` ends a multirun whose jobs recorded errors with status 2, naming them.
 """
@@ -34,6 +36,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import deepchorale.resolvers  # noqa: F401  (registers ${best_precision:} before Hydra composes)
 from deepchorale.atomic import write_json, write_text
+from deepchorale.host_memory import retain_freed_memory
 
 CONFIG_PATH = "pkg://deepchorale.conf"
 USER_ERROR_EXIT = 2
@@ -101,6 +104,8 @@ def hydra_app(config_name: str) -> Callable:
                     write_json(output_dir / "results.json", {"error": str(reason), "job": job})
 
             write_text(output_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+            if cfg.get("retain_freed_memory") and not retain_freed_memory():
+                print(f"deepchorale {config_name}: retain_freed_memory: not glibc, ignored", file=sys.stderr)
             try:
                 results = task(cfg, output_dir)
             except (UserInputError, InstantiationException) as error:

@@ -11,7 +11,6 @@ from the checkpoint Lightning saved on the pre-emption signal when that is newer
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -21,7 +20,6 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from deepchorale.apps.runner import UserInputError, hydra_app, instantiate_all
-from deepchorale.host_memory import retain_freed_memory
 from deepchorale.models.weights import (
     WeightsError,
     model_from_weights,
@@ -68,8 +66,6 @@ def resume_logger_config(cfg: DictConfig, output_dir: Path) -> DictConfig | None
 def main(cfg: DictConfig, output_dir: Path) -> dict:
     if cfg.ckpt_path and cfg.ckpt_path != "last" and not Path(cfg.ckpt_path).is_file():
         raise UserInputError(f"checkpoint {cfg.ckpt_path} not found")
-    if cfg.retain_freed_memory and not retain_freed_memory():
-        print("deepchorale train: retain_freed_memory: the C library is not glibc", file=sys.stderr)
     pl.seed_everything(cfg.seed, workers=True)
     # Plain lists and dicts, not OmegaConf containers: modules save their init arguments into
     # checkpoints, which must load with weights_only=True.
