@@ -54,7 +54,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from deepchorale.data.datamodule import ChoraleDataModule
 from deepchorale.host_memory import retain_freed_memory, system_allocator_steady_state
 from keras_peer import PEER_WORKER, Peer, PeerError, peer_python
-from peaks import matmul_peak, timed
+from peaks import copy_bandwidth, matmul_peak, timed
 from train_rows import MODELS, build, row_variants
 
 REPO = Path(__file__).resolve().parents[1]
@@ -144,6 +144,30 @@ def count_flops(module, batch) -> int:
     return counter.get_total_flops()
 
 
+# Where a step's time goes: torch profiler op names -> the part of the step they are.
+TIME_SPLIT = {
+    "conv forward": ("mkldnn_convolution",),
+    "conv backward": ("convolution_backward",),
+    "batch norm": ("batch_norm",),
+    "relu": ("relu", "clamp_min", "threshold_backward"),
+    "residual add": ("aten::add",),
+    "optimizer": ("adam",),
+}
+
+
+def time_split(module, optimizer, batch, precision: str) -> dict[str, float]:
+    """Share of one profiled step's self CPU time per part of the step (`TIME_SPLIT`; the rest is
+    "other": loss, masks, casts). Shares, not times: the profiler's own overhead stretches the step."""
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profile:
+        train_step(module, optimizer, batch, precision)
+    parts = dict.fromkeys([*TIME_SPLIT, "other"], 0.0)
+    for event in profile.key_averages():
+        part = next((p for p, keys in TIME_SPLIT.items() if any(k in event.key for k in keys)), "other")
+        parts[part] += event.self_cpu_time_total
+    total = sum(parts.values())
+    return {part: round(time / total, 3) for part, time in parts.items()}
+
+
 class Allocator:
     """Which glibc policy the process runs under, switched per variant (`retained_memory`).
 
@@ -184,8 +208,9 @@ def measure(modules: dict, without: dict, batch, precision: str, flops: int, ste
             cpu[name].append(cpu_seconds)
         peaks.append(matmul_peak(dtype))
     allocator.use(True, lambda: None)
-    results = {}
     first = next(iter(modules))
+    split = time_split(modules[first], optimizers[first], batch, precision)
+    results = {}
     for name in modules:
         median, cpu_median = statistics.median(wall[name]), statistics.median(cpu[name])
         results[name] = {
@@ -203,6 +228,7 @@ def measure(modules: dict, without: dict, batch, precision: str, flops: int, ste
             "cpu_time_vs_default": statistics.median(c / d for c, d in zip(cpu[name], cpu[first])),
             # The first warm-up step over the default's: for a compiled net, its compilation.
             "first_step_extra_s": first_step_s[name] - first_step_s[first] if first_step_s else None,
+            "time_split": split if name == first else None,
         }
     return results
 
@@ -345,6 +371,8 @@ def main() -> None:
         "matmul_peak_tflops": {
             p: [[round(v / 1e12, 3) for v in pair] for pair in pairs] for p, pairs in peaks.items()
         },
+        # A 1 GiB copy, read + written, at the end: what memory-bound passes stream at, at best.
+        "copy_bandwidth_gb_s": round(copy_bandwidth() / 1e9, 1),
         "steps": args.steps,
         "warmup": args.warmup,
         "rows": rows,
