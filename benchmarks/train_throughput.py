@@ -20,8 +20,8 @@ is also timed without each of its speed-ups and, for `arcnn-ref` and `coconet-32
 torch.compile; `levers` in the JSON is each lever's speed-up (time without it over time with it,
 turn by turn), torch.compile's with its compile time, taken from a cold compile cache, and the
 steps it takes to pay for it. The process keeps freed memory as `deepchorale train` does
-(`deepchorale.host_memory`); the `system-allocator` variant runs under glibc's own policy, switched
-in the same process, each switch followed by an untimed step.
+(`deepchorale.host_memory`); the `system-allocator` variant runs under glibc's own policy, in a
+worker process of its own that idles while the others run (`system_allocator_worker.py`).
 
 `--peer` measures DeepComposer's Keras code in the same run instead of quoting its times from another
 machine: `peer_keras_arcnn.py` (the reference U-Net in Keras 3 on TensorFlow, the same 31,448,833
@@ -52,9 +52,10 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from deepchorale.data.datamodule import ChoraleDataModule
-from deepchorale.host_memory import retain_freed_memory, system_allocator_steady_state
+from deepchorale.host_memory import retain_freed_memory
 from keras_peer import PEER_WORKER, Peer, PeerError, peer_python
 from peaks import copy_bandwidth, matmul_peak, timed
+from system_allocator_worker import SystemAllocatorWorker
 from train_rows import MODELS, build, row_variants
 
 REPO = Path(__file__).resolve().parents[1]
@@ -168,48 +169,32 @@ def time_split(module, optimizer, batch, precision: str) -> dict[str, float]:
     return {part: round(time / total, 3) for part, time in parts.items()}
 
 
-class Allocator:
-    """Which glibc policy the process runs under, switched per variant (`retained_memory`).
-
-    A switch changes which blocks the heap holds, so the first step after one runs untimed: the
-    timed step sees the steady state of its own policy, as a training run would."""
-
-    def __init__(self) -> None:
-        self.retained = True
-
-    def use(self, retained: bool, step) -> None:
-        if retained != self.retained:
-            (retain_freed_memory if retained else system_allocator_steady_state)()
-            self.retained = retained
-            step()
-
-
-def measure(modules: dict, without: dict, batch, precision: str, flops: int, steps: int, warmup: int):
-    """Time the modules' steps in turns (A B C A B C ...), so a change of load hits all of them alike."""
-    optimizers, first_step_s = {}, {}
-    allocator = Allocator()
+def measure(modules: dict, batch, precision: str, flops: int, steps: int, warmup: int):
+    """Time the modules' steps in turns (A B C A B C ...), so a change of load hits all of them alike.
+    A module may be a `SystemAllocatorWorker`: its steps run in its own process."""
+    steppers, first_step_s = {}, {}
     for name, module in modules.items():
-        optimizers[name] = module.configure_optimizers()["optimizer"]
-        module.train()
-        allocator.use("retained_memory" not in without[name], lambda: None)
+        if isinstance(module, SystemAllocatorWorker):
+            steppers[name] = module.step
+        else:
+            module.train()
+            optimizer = module.configure_optimizers()["optimizer"]
+            steppers[name] = functools.partial(timed, train_step, module, optimizer, batch, precision)
         for _ in range(warmup):
-            seconds, _ = timed(train_step, module, optimizers[name], batch, precision)
-            first_step_s.setdefault(name, seconds)  # a compiled net's includes its compilation
+            first_step_s.setdefault(name, steppers[name]()[0])  # a compiled net's includes compiling
     dtype = torch.bfloat16 if precision == "bf16-mixed" else torch.float32
     wall = {name: [] for name in modules}
     cpu = {name: [] for name in modules}
     peaks = []
     for _ in range(steps):
-        for name, module in modules.items():
-            step = functools.partial(train_step, module, optimizers[name], batch, precision)
-            allocator.use("retained_memory" not in without[name], step)
-            seconds, cpu_seconds = timed(step)
+        for name in modules:
+            seconds, cpu_seconds = steppers[name]()
             wall[name].append(seconds)
             cpu[name].append(cpu_seconds)
         peaks.append(matmul_peak(dtype))
-    allocator.use(True, lambda: None)
     first = next(iter(modules))
-    split = time_split(modules[first], optimizers[first], batch, precision)
+    split_step = steppers[first].args  # (train_step, module, optimizer, batch, precision)
+    split = time_split(*split_step[1:])
     results = {}
     for name in modules:
         median, cpu_median = statistics.median(wall[name]), statistics.median(cpu[name])
@@ -302,8 +287,14 @@ def main() -> None:
             modules = {}
             for variant, without in variants.items():
                 torch.manual_seed(0)
-                modules[variant] = build(name, without, compiled=variant == "compiled")
-            results = measure(modules, variants, batch, precision, flops, args.steps, args.warmup)
+                if "retained_memory" in without:
+                    modules[variant] = SystemAllocatorWorker(name, precision, without, args.threads)
+                else:
+                    modules[variant] = build(name, without, compiled=variant == "compiled")
+            results = measure(modules, batch, precision, flops, args.steps, args.warmup)
+            for module in modules.values():
+                if isinstance(module, SystemAllocatorWorker):
+                    module.close()
             del modules
             for variant, result in results.items():
                 row = {
