@@ -1,4 +1,5 @@
 import platform
+import resource
 import subprocess
 import sys
 
@@ -34,7 +35,7 @@ def steady_page_faults(policy: str) -> int:
 
 
 def test_retained_memory_is_reused_instead_of_mapped_anew():
-    pages_per_step = 4 * 40 * 2**20 // 4096
+    pages_per_step = 4 * 40 * 2**20 // resource.getpagesize()
     system = steady_page_faults("system")
     assert system > 3 * pages_per_step  # glibc's own policy maps every block anew, every step
     # Kept, once the heap has grown to fit the step (a few steps: blocks miss holes), its pages serve.
