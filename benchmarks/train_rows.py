@@ -10,12 +10,12 @@ harmoniser (issue #10's pick) in the NHWC layout it trains and samples in.
 from __future__ import annotations
 
 import functools
-import importlib
 
 import torch
 from torch import nn
 
 from deepchorale.models.arcnn import ArcnnModule, ArcnnNet, ByteDropout, PatchConv3x3, Up, double_conv
+from deepchorale.models.coconet import CoconetModule, CoconetNet
 
 MODELS = {
     "arcnn-ref": {"net": {"depth": 5, "base_filters": 32}, "batch": 32, "steps": 128},
@@ -91,10 +91,10 @@ def replace_modules(net: nn.Module, kind: type, make) -> None:
 
 
 def build(name: str, without: tuple[str, ...] = (), compiled: bool = False):
-    """The LightningModule for a benchmark row without the named speed-ups (None: not in the package),
-    its net `torch.compile`d with `compiled` (as `model.compile=true` does in training)."""
+    """The LightningModule for a benchmark row without the named speed-ups, its net
+    `torch.compile`d with `compiled` (as `model.compile=true` does in training)."""
     module = build_eager(name, without)
-    if module is not None and compiled:
+    if compiled:
         module.net.compile()
     return module
 
@@ -103,13 +103,9 @@ def build_eager(name: str, without: tuple[str, ...]):
     spec = MODELS[name]
     optimizer = functools.partial(torch.optim.Adam, lr=1e-3, fused="fused_adam" not in without)
     if name.startswith("coconet"):
-        try:
-            coconet = importlib.import_module("deepchorale.models.coconet")
-        except ImportError:
-            return None
         net = {**spec["net"], "channels_last": spec["net"].get("channels_last", False)}
         net["channels_last"] &= "channels_last" not in without
-        return coconet.CoconetModule(coconet.CoconetNet(**net), optimizer)
+        return CoconetModule(CoconetNet(**net), optimizer)
     net = ArcnnNet(**spec["net"])
     if "byte_dropout" in without:
         replace_modules(net, ByteDropout, lambda old: nn.Dropout(old.p))
