@@ -172,14 +172,14 @@ def time_split(module, optimizer, batch, precision: str) -> dict[str, float]:
 def measure(modules: dict, batch, precision: str, flops: int, steps: int, warmup: int):
     """Time the modules' steps in turns (A B C A B C ...), so a change of load hits all of them alike.
     A module may be a `SystemAllocatorWorker`: its steps run in its own process."""
-    steppers, first_step_s = {}, {}
+    steppers, first_step_s, optimizers = {}, {}, {}
     for name, module in modules.items():
         if isinstance(module, SystemAllocatorWorker):
             steppers[name] = module.step
         else:
             module.train()
-            optimizer = module.configure_optimizers()["optimizer"]
-            steppers[name] = functools.partial(timed, train_step, module, optimizer, batch, precision)
+            optimizers[name] = module.configure_optimizers()["optimizer"]
+            steppers[name] = functools.partial(timed, train_step, module, optimizers[name], batch, precision)
         for _ in range(warmup):
             first_step_s.setdefault(name, steppers[name]()[0])  # a compiled net's includes compiling
     dtype = torch.bfloat16 if precision == "bf16-mixed" else torch.float32
@@ -193,8 +193,7 @@ def measure(modules: dict, batch, precision: str, flops: int, steps: int, warmup
             cpu[name].append(cpu_seconds)
         peaks.append(matmul_peak(dtype))
     first = next(iter(modules))
-    split_step = steppers[first].args  # (train_step, module, optimizer, batch, precision)
-    split = time_split(*split_step[1:])
+    split = time_split(modules[first], optimizers[first], batch, precision)
     results = {}
     for name in modules:
         median, cpu_median = statistics.median(wall[name]), statistics.median(cpu[name])
@@ -283,10 +282,10 @@ def main() -> None:
                 variants = row_variants(name, precision)
             modules = {}
             for variant, without in variants.items():
-                torch.manual_seed(0)
-                if "retained_memory" in without:
+                if "retained_memory" in without:  # seeds its own build, in its own process
                     modules[variant] = SystemAllocatorWorker(name, precision, without, args.threads)
                 else:
+                    torch.manual_seed(0)
                     modules[variant] = build(name, without, compiled=variant == "compiled")
             results = measure(modules, batch, precision, flops, args.steps, args.warmup)
             for module in modules.values():
