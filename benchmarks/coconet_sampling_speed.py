@@ -8,7 +8,7 @@ windows. Per shipped Coconet, per batch, under the bf16 autocast compose uses: m
 forward of the eval-mode net as trained (NCHW, batch norm applied), of the same net in NHWC only,
 and of `models.coconet.sampling_net` (batch norm folded into the convolutions, NHWC). The peer is
 the plain net timed in the same run (`speedup` = plain / lever); `share_of_peak` is the achieved
-FLOP rate over a bf16 matmul peak measured right after, so the figures carry across machines.
+FLOP rate over the bf16 compute peak (`peaks.py`) measured right after, so the figures carry across machines.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from torch import nn
 from deepchorale.compose.harmonize import fast_inference
 from deepchorale.models.coconet import CoconetNet, sampling_net
 from deepchorale.models.weights import load_model
-from peaks import matmul_peak
+from peaks import compute_peak
 
 MODELS = ("coconet_hour", "coconet_32x64_gpu")
 PITCHES = 46
@@ -68,14 +68,14 @@ def main() -> None:
         levers = {"plain": net, "nhwc": nhwc, "sampling_net": sampling_net(net)}
         for batch in args.batches:
             ms = {lever: forward_ms(m, batch, args.steps, args.repeats) for lever, m in levers.items()}
-            peak = matmul_peak(torch.bfloat16)[0]  # wall-clock FLOP/s
+            peak = compute_peak(torch.bfloat16)[0]  # wall-clock FLOP/s
             flops = forward_flops(net, batch, args.steps)
             rows.append({
                 "model": name,
                 "batch": batch,
                 "forward_ms": ms,
                 "speedup": {lever: ms["plain"] / value for lever, value in ms.items()},
-                "bf16_matmul_peak_tflops": peak / 1e12,
+                "bf16_peak_tflops": peak / 1e12,
                 "share_of_peak": {lever: flops / (value / 1e3) / peak for lever, value in ms.items()},
             })  # fmt: skip
             print(f"{name} batch {batch}: " + ", ".join(f"{k} {v:.1f} ms" for k, v in ms.items()))

@@ -1,4 +1,4 @@
-"""Training throughput: time per step, samples/s and achieved FLOP rate against the matmul peak.
+"""Training throughput: time per step, samples/s and achieved FLOP rate against the compute peak.
 
     .venv/bin/python benchmarks/train_throughput.py [--quick] [--models arcnn-ref arcnn-small ...]
         [--no-ablations] [--threads N] [--peer [--peer-turns 5]]
@@ -9,8 +9,9 @@ would use (`fp32` = 32-true; `bf16-mixed` = CPU autocast to bfloat16). FLOPs are
 model with `torch.utils.flop_counter.FlopCounterMode` (forward + backward convolutions and matmuls).
 The CPUs are shared with other jobs, so wall-clock times drift with their load. Three defences:
 the variants of a model are timed in turns, so drift hits them alike, and compared turn by turn
-(`time_vs_default`); after every turn a large square matmul in the step's dtype measures the
-machine at that moment (`ratio_to_peak`: median of achieved / that peak); and times are also
+(`time_vs_default`); after every turn the compute peak in the step's dtype (`peaks.py`: the best
+of a few matmul and convolution shapes) measures the machine at that moment (`ratio_to_peak`:
+median of achieved / that peak); and times are also
 taken in process CPU time per thread (`cpu_ms_per_step`), which counts only the time our threads
 ran: on a busy machine the closer estimate of the time on an idle one (slightly pessimistic: it
 includes threads spinning at barriers while a partner is descheduled).
@@ -28,7 +29,7 @@ machine: `peer_keras_arcnn.py` (the reference U-Net in Keras 3 on TensorFlow, th
 trainable parameters) runs as a worker process in its own venv, `.cache/peer-venv`, made on first
 use from `peer-requirements.txt` and remade when that file changes. In `--peer-turns` turns, for
 each precision, one step of ours (`arcnn-ref` as shipped, one untimed and one timed step) is timed
-and then one of the peer's, then a matmul peak; the peer idles on its stdin while ours runs, so the
+and then one of the peer's, then a compute peak; the peer idles on its stdin while ours runs, so the
 two never share the cores. `peer.<precision>.ours_vs_peer` is the median of the peer's seconds
 over the median of ours (above 1: ours is faster), `ratio_per_turn` the same turn by turn. The
 goals are those ratios, bf16 at least 1.2, fp32 at least 1.0 (only with `--peer`: a time measured
@@ -54,7 +55,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from deepchorale.data.datamodule import ChoraleDataModule
 from deepchorale.host_memory import retain_freed_memory
 from keras_peer import PEER_WORKER, Peer, PeerError, peer_python
-from peaks import copy_bandwidth, matmul_peak, timed
+from peaks import compute_peak, copy_bandwidth, kernel_rates, timed
 from system_allocator_worker import SystemAllocatorWorker
 from train_rows import MODELS, build, row_variants
 
@@ -62,7 +63,7 @@ REPO = Path(__file__).resolve().parents[1]
 CACHE_DIR = Path(os.environ.get("DEEPCHORALE_CACHE", REPO / ".cache" / "deepchorale"))
 
 PRECISIONS = ("fp32", "bf16-mixed")
-# Issue #13: Coconet at compose's size trains at >= 60 % of the bf16 matmul peak of the same run.
+# Issue #13: Coconet at compose's size trains at >= 60 % of the bf16 compute peak of the same run.
 COCONET_GOAL = ("coconet-32x64", "bf16-mixed", 0.6)
 # The peer: DeepComposer's Keras AR-CNN, timed in the same run (--peer). Goals are speed ratios
 # to it, ours over the peer's; they hold on any machine, where constant times would not.
@@ -93,7 +94,7 @@ def measure_peer(peer: Peer, batch, precisions, turns: int, threads: int) -> dic
             record["peer_cpu_s"].append(reply["cpu_seconds"])
             params[precision] = reply["params"]
             dtype = torch.bfloat16 if precision == "bf16-mixed" else torch.float32
-            record["peaks"].append(matmul_peak(dtype))
+            record["peaks"].append(compute_peak(dtype))
             print(
                 f"peer turn {turn + 1}/{turns} {precision}: ours {record['ours_s'][-1]:.2f} s,"
                 f" Keras {record['peer_s'][-1]:.2f} s",
@@ -113,8 +114,8 @@ def measure_peer(peer: Peer, batch, precisions, turns: int, threads: int) -> dic
             # Process CPU time per thread, each side's: how far the load stretched its wall time.
             "peer_cpu_s": [round(s, 3) for s in record["peer_cpu_s"]],
             "ours_cpu_s": [round(s, 3) for s in record["ours_cpu_s"]],
-            # (wall, CPU time) TFLOP/s of the matmul measured after each turn.
-            "matmul_peak_tflops": [[round(v / 1e12, 3) for v in pair] for pair in record["peaks"]],
+            # (wall, CPU time) TFLOP/s of the compute peak measured after each turn.
+            "peak_tflops": [[round(v / 1e12, 3) for v in pair] for pair in record["peaks"]],
             "peer_params": params[precision],
             "ours_params": ours_params,
         }
@@ -191,7 +192,7 @@ def measure(modules: dict, batch, precision: str, flops: int, steps: int, warmup
             seconds, cpu_seconds = steppers[name]()
             wall[name].append(seconds)
             cpu[name].append(cpu_seconds)
-        peaks.append(matmul_peak(dtype))
+        peaks.append(compute_peak(dtype))
     first = next(iter(modules))
     split = time_split(modules[first], optimizers[first], batch, precision)
     results = {}
@@ -270,7 +271,7 @@ def main() -> None:
             sys.exit(1)
     warnings.filterwarnings("ignore", message=".*self.log.*")  # no Trainer: logging is a no-op
 
-    peaks = {"fp32": [matmul_peak(torch.float32)], "bf16-mixed": [matmul_peak(torch.bfloat16)]}
+    peaks = {"fp32": [compute_peak(torch.float32)], "bf16-mixed": [compute_peak(torch.bfloat16)]}
     rows, notes = [], []
     for name in args.models:
         spec = MODELS[name]
@@ -317,8 +318,8 @@ def main() -> None:
                 "measured": round(share, 3),
                 "met": share >= COCONET_GOAL[2],
             }
-    peaks["fp32"].append(matmul_peak(torch.float32))
-    peaks["bf16-mixed"].append(matmul_peak(torch.bfloat16))
+    peaks["fp32"].append(compute_peak(torch.float32))
+    peaks["bf16-mixed"].append(compute_peak(torch.bfloat16))
 
     peer_result = None
     if args.peer:
@@ -355,8 +356,13 @@ def main() -> None:
             "allocator": allocator,
         },
         # Before and after all rows, each (wall, CPU time): the machine's load shows in the gap.
-        "matmul_peak_tflops": {
+        "peak_tflops": {
             p: [[round(v / 1e12, 3) for v in pair] for pair in pairs] for p, pairs in peaks.items()
+        },
+        # Each kernel the peak is the best of, at the end (wall TFLOP/s): which shape set it.
+        "peak_kernels_tflops": {
+            p: {name: round(rate[0] / 1e12, 3) for name, rate in kernel_rates(dtype).items()}
+            for p, dtype in (("fp32", torch.float32), ("bf16-mixed", torch.bfloat16))
         },
         # A 1 GiB copy, read + written, at the end: what memory-bound passes stream at, at best.
         "copy_bandwidth_gb_s": round(copy_bandwidth() / 1e9, 1),
@@ -372,7 +378,7 @@ def main() -> None:
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(
         json.dumps(
-            {"matmul_peak_tflops": result["matmul_peak_tflops"], "goals": goals, "notes": notes},
+            {"peak_tflops": result["peak_tflops"], "goals": goals, "notes": notes},
             indent=2,
         )
     )
