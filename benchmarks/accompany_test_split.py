@@ -22,8 +22,8 @@ import torch
 
 from deepchorale.data.chorale import Chorale, chorale_from_pitches
 from deepchorale.data.datamodule import ChoraleDataModule
-from deepchorale.evaluation.judge_scoring import judge_probabilities
 from deepchorale.evaluation.metrics import compute_metrics
+from deepchorale.judge.scoring import judge_probabilities
 from deepchorale.models.weights import load_model
 from deepchorale.resolvers import project_root
 

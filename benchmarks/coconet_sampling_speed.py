@@ -23,9 +23,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from deepchorale.compose.harmonize import fast_inference
 from deepchorale.models.coconet import CoconetNet, sampling_net
 from deepchorale.models.weights import load_model
+from deepchorale.precision import inference_autocast
 from peaks import compute_peak
 
 MODELS = ("coconet_hour", "coconet_32x64_gpu")
@@ -39,7 +39,7 @@ def forward_ms(net: CoconetNet, batch: int, steps: int, repeats: int) -> float:
     onehot[..., 20] = 1
     mask = torch.rand(batch, 4, steps, generator=generator) < 0.5
     times = []
-    with torch.no_grad(), fast_inference(torch.device("cpu")):
+    with torch.no_grad(), inference_autocast(torch.device("cpu")):
         net(onehot, mask)
         for _ in range(repeats):
             start = time.perf_counter()

@@ -25,9 +25,9 @@ from hydra import initialize_config_module
 
 import deepchorale.resolvers  # noqa: F401  (registers ${project_root:})
 from deepchorale.compose.bundle import render_files
+from deepchorale.compose.critic import Critic
 from deepchorale.compose.melody import load_melody
-from deepchorale.compose.pipeline import compose
-from deepchorale.compose.ranking import Critic
+from deepchorale.compose.pipeline import compose_track
 from deepchorale.compose.settings import stage_settings
 from deepchorale.host_memory import retain_freed_memory
 from deepchorale.models.weights import load_model
@@ -45,7 +45,7 @@ def main() -> None:
         retain_freed_memory()  # as the app does (apps/runner.py)
 
     start = time.perf_counter()
-    coconet, arcnn, judge = (load_model(path) for path in (cfg.models.coconet, cfg.models.arcnn, cfg.judge))
+    coconet, arcnn, judge = (load_model(path) for path in (cfg.models.coconet, cfg.models.arcnn, cfg.critic))
     loading = time.perf_counter() - start
     settings = {
         "target_seconds": cfg.duration.target_seconds,
@@ -55,14 +55,14 @@ def main() -> None:
         **stage_settings(cfg),
     }
     melody = load_melody(args.melody)
-    composition = compose(melody, coconet, arcnn, **settings)
+    composition = compose_track(melody, coconet, arcnn, **settings)
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
         render_files(composition, cfg.render, cfg.seed, Path(folder), "bench")
         composition.seconds["render"] = time.perf_counter() - start
     one_step_harmony = replace(settings["harmony"], steps=1, candidates=1)
     one_step_only = {"harmony": one_step_harmony, "revision": None, "embellishment": None}
-    one_step = compose(melody, coconet, None, **{**settings, **one_step_only})
+    one_step = compose_track(melody, coconet, None, **{**settings, **one_step_only})
 
     total = sum(composition.seconds.values())
     result = {

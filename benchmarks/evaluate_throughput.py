@@ -24,10 +24,10 @@ import torch
 from omegaconf import OmegaConf
 
 from deepchorale.data.cache import load_or_build
-from deepchorale.evaluation.judge_scoring import judge_probabilities, ks_pitch_distance, pitch_histogram
 from deepchorale.evaluation.metrics import NgramIndex, compute_metrics
+from deepchorale.judge.scoring import judge_probabilities, ks_pitch_distance, pitch_histogram
 from deepchorale.models.weights import load_model
-from deepchorale.resolvers import cpu_has_bf16
+from deepchorale.precision import cpu_has_bf16
 
 REPO = Path(__file__).resolve().parents[1]
 JUDGE_WEIGHTS = REPO / "evaluation" / "judge" / "weights.pt"

@@ -25,12 +25,12 @@ from hydra import initialize_config_module
 
 import deepchorale.resolvers  # noqa: F401  (registers ${project_root:})
 from deepchorale.compose.harmonize import HarmonySettings
-from deepchorale.compose.melodies import BUILTIN_MELODIES
 from deepchorale.compose.melody import load_melody
-from deepchorale.compose.pipeline import compose
+from deepchorale.compose.pipeline import compose_track
+from deepchorale.compose.tunes import BUILTIN_MELODIES
 from deepchorale.data.datamodule import ChoraleDataModule
-from deepchorale.evaluation.judge_scoring import judge_probabilities
 from deepchorale.evaluation.metrics import compute_metrics
+from deepchorale.judge.scoring import judge_probabilities
 from deepchorale.models.weights import load_model
 from deepchorale.resolvers import project_root
 
@@ -86,7 +86,7 @@ def main() -> None:
         for melody in melodies:
             for seed in range(args.seeds):
                 start = time.perf_counter()
-                composition = compose(melody, coconet, None, harmony=harmony, seed=seed, **HARMONY_ONLY)
+                composition = compose_track(melody, coconet, None, harmony=harmony, seed=seed, **HARMONY_ONLY)
                 seconds += time.perf_counter() - start
                 pieces.append(composition.chorale)
         rows.append({**asdict(harmony), "seconds_per_track": seconds / len(pieces), **scores(pieces)})

@@ -30,12 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-from deepchorale.compose.melodies import BUILTIN_MELODIES
+from deepchorale.compose.tunes import BUILTIN_MELODIES
 from deepchorale.data.chorale import Chorale
 from deepchorale.data.convert import from_midi
-from deepchorale.evaluation.judge_scoring import judge_probabilities
 from deepchorale.evaluation.metrics import compute_metrics
 from deepchorale.evaluation.reference import bach_split
+from deepchorale.judge.scoring import judge_probabilities
 from deepchorale.models.weights import load_model
 from deepchorale.resolvers import project_root
 

@@ -55,8 +55,7 @@ def main() -> None:
     import torch
 
     from peaks import timed
-    from train_rows import MODELS, build
-    from train_throughput import real_batch, train_step
+    from train_rows import MODELS, build, real_batch, train_step
 
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", message=".*self.log.*")

@@ -10,12 +10,17 @@ harmoniser (issue #10's pick) in the NHWC layout it trains and samples in.
 from __future__ import annotations
 
 import functools
+import os
+from pathlib import Path
 
 import torch
 from torch import nn
 
-from deepchorale.models.arcnn import ArcnnModule, ArcnnNet, ByteDropout, PatchConv3x3, Up, double_conv
-from deepchorale.models.coconet import CoconetModule, CoconetNet
+from deepchorale.data.datamodule import ChoraleDataModule
+from deepchorale.models.arcnn import ArcnnNet, ByteDropout, PatchConv3x3, Up, double_conv
+from deepchorale.models.coconet import CoconetNet
+from deepchorale.training.arcnn import ArcnnModule
+from deepchorale.training.coconet import CoconetModule
 
 MODELS = {
     "arcnn-ref": {"net": {"depth": 5, "base_filters": 32}, "batch": 32, "steps": 128},
@@ -133,3 +138,25 @@ def row_variants(name: str, precision: str) -> dict[str, tuple[str, ...]]:
     if name in COMPILED_ROWS:
         variants["compiled"] = ()
     return variants
+
+
+CACHE_DIR = Path(
+    os.environ.get("DEEPCHORALE_CACHE", Path(__file__).resolve().parents[1] / ".cache" / "deepchorale")
+)
+
+
+def real_batch(batch_size: int, steps: int) -> dict[str, torch.Tensor]:
+    torch.manual_seed(0)
+    data = ChoraleDataModule(
+        cache_dir=str(CACHE_DIR), views=["pitches", "pianoroll"], crop_length=steps, batch_size=batch_size
+    )
+    data.setup()
+    return next(iter(data.train_dataloader()))
+
+
+def train_step(module, optimizer, batch, precision: str) -> None:
+    with torch.autocast("cpu", torch.bfloat16, enabled=precision == "bf16-mixed"):
+        loss = module.training_step(batch, 0)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)

@@ -52,12 +52,11 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from deepchorale.data.datamodule import ChoraleDataModule
 from deepchorale.host_memory import retain_freed_memory
 from keras_peer import PEER_WORKER, Peer, PeerError, peer_python
 from peaks import compute_peak, copy_bandwidth, kernel_rates, timed
 from system_allocator_worker import SystemAllocatorWorker
-from train_rows import MODELS, build, row_variants
+from train_rows import MODELS, build, real_batch, row_variants, train_step
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE_DIR = Path(os.environ.get("DEEPCHORALE_CACHE", REPO / ".cache" / "deepchorale"))
@@ -120,23 +119,6 @@ def measure_peer(peer: Peer, batch, precisions, turns: int, threads: int) -> dic
             "ours_params": ours_params,
         }
     return result
-
-
-def real_batch(batch_size: int, steps: int) -> dict[str, torch.Tensor]:
-    torch.manual_seed(0)
-    data = ChoraleDataModule(
-        cache_dir=str(CACHE_DIR), views=["pitches", "pianoroll"], crop_length=steps, batch_size=batch_size
-    )
-    data.setup()
-    return next(iter(data.train_dataloader()))
-
-
-def train_step(module, optimizer, batch, precision: str) -> None:
-    with torch.autocast("cpu", torch.bfloat16, enabled=precision == "bf16-mixed"):
-        loss = module.training_step(batch, 0)
-    loss.backward()
-    optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
 
 
 def count_flops(module, batch) -> int:

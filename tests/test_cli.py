@@ -93,12 +93,12 @@ def test_file_names_with_spaces_accents_and_quotes_reach_the_app_intact(tmp_path
     for path in files:
         path.write_bytes(b"")
     # Compose's config has several file keys: each gets one odd name, as the shell hands it over.
-    keys = ["melody", "judge", "models.coconet", "models.arcnn", "bundle.fullname"]
+    keys = ["melody", "critic", "models.coconet", "models.arcnn", "bundle.fullname"]
     overrides = [f"{key}={path}" for key, path in zip(keys, files, strict=False)]
     run = cli("compose", *overrides, "seed=7", "--cfg", "job", cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     job = yaml.safe_load(run.stdout)
-    arrived = [job["melody"], job["judge"], job["models"]["coconet"], job["models"]["arcnn"]]
+    arrived = [job["melody"], job["critic"], job["models"]["coconet"], job["models"]["arcnn"]]
     assert [*arrived, job["bundle"]["fullname"]] == [str(path) for path in files[:5]]
     assert job["seed"] == 7  # the other overrides as before
     # Relative names, as typed: `melody="Jesu, joy.mid"` names a file, so its comma is no sweep.

@@ -1,7 +1,7 @@
 import torch
 from omegaconf import OmegaConf
 
-from deepchorale.resolvers import best_precision, cpu_has_bf16
+from deepchorale.precision import best_precision, cpu_has_bf16
 
 
 def test_best_precision_follows_the_hardware():

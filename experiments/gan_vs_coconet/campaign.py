@@ -40,10 +40,10 @@ from deepchorale.sampling.arcnn_resample import ResampleSettings
 HERE = Path(__file__).parent
 # row -> compose overrides picking the harmoniser (None: the AR-CNN, which compose only embellishes with)
 HARMONISERS = {
-    "coconet": ["generator=coconet"],
-    "gan": ["generator=gan"],
-    "gan+coconet": ["generator=gan+coconet"],
-    "gan+coconet, first block 0.9": ["generator=gan+coconet", "refine.pmax=0.9"],  # Yao's, as from scratch
+    "coconet": ["harmoniser=coconet"],
+    "gan": ["harmoniser=gan"],
+    "gan+coconet": ["harmoniser=gan+coconet"],
+    "gan+coconet, first block 0.9": ["harmoniser=gan+coconet", "refine.pmax=0.9"],  # Yao's, as from scratch
     "arcnn": None,
 }
 REPORTED = ("parallel_fifths", "parallel_octaves", "triad_or_seventh_rate", "voice_crossing_rate",

@@ -19,14 +19,7 @@ import re
 import shlex
 import sys
 
-APPS = {
-    "data": ("deepchorale.apps.data", "build the cached Bach chorale corpus and report its figures"),
-    "train": ("deepchorale.apps.train", "train a model (AR-CNN, Coconet, ...) on the chorales"),
-    "compose": ("deepchorale.apps.compose", "a melody -> a four-voice, embellished Baroque track"),
-    "evaluate": ("deepchorale.apps.evaluate", "score MIDI/MusicXML files: judge, metrics, distances to Bach"),
-    "search": ("deepchorale.apps.search", "an Optuna search whose trials are runs of another app"),
-    "select": ("deepchorale.apps.select", "rank runs by a results key; export the winner and a report"),
-}
+from deepchorale.apps import APPS
 
 USAGE = (
     "usage: deepchorale <app> [hydra overrides] [-m]\n\napps:\n"

@@ -26,7 +26,6 @@ from scipy.signal import fftconvolve, lfilter, resample_poly
 
 from deepchorale.atomic import atomic_path
 from deepchorale.data.chorale import PITCH_CLASS_NAMES, REST, VOICES, Chorale
-from deepchorale.data.convert import to_midi
 from deepchorale.data.corpus import usable_cpus
 
 DEBIAN_SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
@@ -139,12 +138,6 @@ def write_audio(audio: np.ndarray, sample_rate: int, path: str | Path) -> Path:
     with atomic_path(path) as temporary:
         soundfile.write(temporary, audio, sample_rate, subtype="PCM_24", format=kind)
     return path
-
-
-def write_midi(chorale: Chorale, path: str | Path, qpm: float, programs) -> Path:
-    with atomic_path(path) as temporary:
-        to_midi(chorale, qpm=qpm, programs=programs).write(str(temporary))
-    return Path(path)
 
 
 CLEFS = (clef.TrebleClef, clef.TrebleClef, clef.Treble8vbClef, clef.BassClef)

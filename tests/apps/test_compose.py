@@ -19,13 +19,13 @@ from hydra import initialize_config_module
 from omegaconf import OmegaConf
 
 import deepchorale.resolvers  # noqa: F401  (registers ${project_root:})
+from deepchorale.compose.critic import Critic
 from deepchorale.compose.melody import load_melody
-from deepchorale.compose.pipeline import compose
-from deepchorale.compose.ranking import Critic
+from deepchorale.compose.pipeline import compose_track
 from deepchorale.compose.settings import WITHOUT_CRITIC, default_stage_settings
 from deepchorale.compose.settings import compose_config as packaged_compose_config
 from deepchorale.data.convert import to_midi
-from deepchorale.evaluation.judge_scoring import judge_score
+from deepchorale.judge.scoring import judge_score
 from deepchorale.models.weights import load_model, save_weights
 from tests.compose.test_melody import deepcomposer_samples
 
@@ -100,7 +100,7 @@ def test_same_seed_gives_identical_midi_bytes(tiny_weights):
 
     def midi_bytes(seed):
         settings = default_stage_settings([*QUICK, *WITHOUT_CRITIC])
-        composition = compose(load_melody("twinkle_twinkle"), coconet, arcnn, target_seconds=30.0,
+        composition = compose_track(load_melody("twinkle_twinkle"), coconet, arcnn, target_seconds=30.0,
                               max_tempo_change=0.25, seed=seed, **settings)  # fmt: skip
         buffer = io.BytesIO()
         to_midi(composition.chorale, qpm=composition.plan.qpm).write(buffer)
@@ -191,7 +191,8 @@ def test_all_six_deepcomposer_sample_melodies_compose_a_60_s_track(tiny_weights,
     # compass of DeepComposer's samples (We Wish You spans MIDI 42-69; the pop song has four tracks).
     samples = ["twinkle_twinkle", "ode_to_joy", "new_world", *deepcomposer_samples(tmp_path).values()]
     sweep = tmp_path / "sweep"
-    quicker = ["render.sample_rate=16000", "judge=null"]  # the melodies are the point here, not the audio
+    # the melodies are the point here, not the audio nor the scores
+    quicker = ["render.sample_rate=16000", "critic=null", "judge=null"]
     run = run_compose(f"melody={','.join(samples)}", *quicker, f"hydra.sweep.dir={sweep}", "-m",
                       weights=tiny_weights, cwd=tmp_path)  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
@@ -215,22 +216,22 @@ def test_make_run_is_what_the_python_api_gives_at_its_defaults(tmp_path):
     assert results["judge_score"] is not None and 0 <= results["judge_score"] <= 100
 
     cfg = packaged_compose_config()
-    judge = load_model(cfg.judge)
-    composition = compose(load_melody("ode_to_joy"), load_model(cfg.models.coconet),
-                          load_model(cfg.models.arcnn), target_seconds=cfg.duration.target_seconds,
-                          max_tempo_change=cfg.duration.max_tempo_change, seed=cfg.seed,
-                          critic=Critic(judge),
-                          **default_stage_settings())  # fmt: skip
+    judge, critic = load_model(cfg.judge), load_model(cfg.critic)
+    composition = compose_track(load_melody("ode_to_joy"), load_model(cfg.models.coconet),
+                                load_model(cfg.models.arcnn), target_seconds=cfg.duration.target_seconds,
+                                max_tempo_change=cfg.duration.max_tempo_change, seed=cfg.seed,
+                                critic=Critic(critic), **default_stage_settings())  # fmt: skip
     buffer = io.BytesIO()
     to_midi(composition.chorale, qpm=composition.plan.qpm).write(buffer)
     bundle = tmp_path / "j-s-bot-deepchorale-baroque"
     assert (bundle / f"{bundle.name}.mid").read_bytes() == buffer.getvalue()
     assert results["judge_score"] == pytest.approx(judge_score(judge, composition.chorale))
+    assert results["critic_score"] == pytest.approx(judge_score(critic, composition.chorale))
 
 
 def test_generator_gan_writes_the_lower_voices(tiny_weights, tmp_path):
-    run = run_compose("generator=gan", "melody=ode_to_joy", "judge=null", f"hydra.run.dir={tmp_path}",
-                      weights=tiny_weights, cwd=tmp_path)  # fmt: skip
+    run = run_compose("harmoniser=gan", "melody=ode_to_joy", "critic=null", "judge=null",
+                      f"hydra.run.dir={tmp_path}", weights=tiny_weights, cwd=tmp_path)  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
     assert set(results["models"]) == {"gan", "arcnn"} and results["settings"]["gan"]["noise_scale"] == 1.0
@@ -242,8 +243,9 @@ def test_generator_gan_writes_the_lower_voices(tiny_weights, tmp_path):
 
 
 def test_generator_gan_plus_coconet_refines_the_gans_draft(tiny_weights, tmp_path):
-    run = run_compose("generator=gan+coconet", "refine.steps=4", "melody=ode_to_joy", "judge=null",
-                      f"hydra.run.dir={tmp_path}", weights=tiny_weights, cwd=tmp_path)  # fmt: skip
+    run = run_compose("harmoniser=gan+coconet", "refine.steps=4", "melody=ode_to_joy", "critic=null",
+                      "judge=null", f"hydra.run.dir={tmp_path}",
+                      weights=tiny_weights, cwd=tmp_path)  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
     assert (
@@ -255,7 +257,7 @@ def test_generator_gan_plus_coconet_refines_the_gans_draft(tiny_weights, tmp_pat
 
 
 def test_a_refining_block_out_of_range_is_one_line(tiny_weights, tmp_path):
-    run = run_compose("generator=gan+coconet", "refine.pmax=2", f"hydra.run.dir={tmp_path}",
+    run = run_compose("harmoniser=gan+coconet", "refine.pmax=2", f"hydra.run.dir={tmp_path}",
                       weights=tiny_weights, cwd=tmp_path)  # fmt: skip
     assert run.returncode == 2
     assert run.stderr.strip().splitlines()[-1] == (
@@ -264,8 +266,8 @@ def test_a_refining_block_out_of_range_is_one_line(tiny_weights, tmp_path):
 
 
 def test_an_unknown_generator_is_one_line(tiny_weights, tmp_path):
-    run = run_compose("generator=markov", f"hydra.run.dir={tmp_path}", weights=tiny_weights, cwd=tmp_path)
+    run = run_compose("harmoniser=markov", f"hydra.run.dir={tmp_path}", weights=tiny_weights, cwd=tmp_path)
     assert run.returncode == 2
     assert run.stderr.strip() == (
-        "deepchorale compose: error: generator 'markov' is not one of coconet, gan, gan+coconet"
+        "deepchorale compose: error: harmoniser 'markov' is not one of coconet, gan, gan+coconet"
     )

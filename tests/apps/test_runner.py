@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from deepchorale.apps.runner import UserInputError, hydra_app
-from deepchorale.tracking import offline_exit_code, offline_history
 from tests.conftest import CACHE_DIR
+from tests.wandb_offline import offline_exit_code, offline_history
 
 
 def job_opening_wandb(outcome: str):

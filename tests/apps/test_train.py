@@ -23,8 +23,8 @@ import deepchorale.resolvers  # noqa: F401  (the configs use ${best_precision:})
 from deepchorale.apps.train import resume_checkpoint
 from deepchorale.cli import main as cli
 from deepchorale.models.weights import load_model
-from deepchorale.tracking import offline_exit_code, offline_history
 from tests.conftest import CACHE_DIR, REPO
+from tests.wandb_offline import offline_exit_code, offline_history
 
 EXPERIMENTS = sorted(p.stem for p in (REPO / "conf" / "experiment").glob("*.yaml"))
 TINY_COCONET = ["model.net.num_layers=4", "model.net.num_filters=16"]

@@ -3,8 +3,8 @@ import pretty_midi
 import pytest
 from music21 import note, stream
 
-from deepchorale.compose.melodies import BUILTIN_MELODIES
 from deepchorale.compose.melody import MelodyError, load_melody, place_in_soprano_range
+from deepchorale.compose.tunes import BUILTIN_MELODIES
 from deepchorale.data.chorale import REST
 
 

@@ -2,9 +2,9 @@
 
 import pytest
 
+from deepchorale.compose.critic import Critic
 from deepchorale.compose.melody import load_melody
-from deepchorale.compose.pipeline import compose
-from deepchorale.compose.ranking import Critic
+from deepchorale.compose.pipeline import compose_track
 from deepchorale.compose.settings import compose_config, default_stage_settings
 from deepchorale.models.weights import load_model
 
@@ -14,12 +14,12 @@ FAST = ["harmonize.steps=8", "revise.enabled=false", "embellish.enabled=false"]
 @pytest.fixture(scope="module")
 def models():
     cfg = compose_config()
-    return load_model(cfg.models.coconet), Critic(load_model(cfg.judge))
+    return load_model(cfg.models.coconet), Critic(load_model(cfg.critic))
 
 
 def composed(models, *overrides, critic=True):
     coconet, critic_ = models
-    return compose(load_melody("ode_to_joy"), coconet, None, target_seconds=30.0, max_tempo_change=0.25,
+    return compose_track(load_melody("ode_to_joy"), coconet, None, target_seconds=30.0, max_tempo_change=0.25,
                    seed=0, critic=critic_ if critic else None,
                    **default_stage_settings([*FAST, *overrides]))  # fmt: skip
 

@@ -1,4 +1,4 @@
-"""generator=gan+coconet: the GAN drafts, Coconet's Gibbs refines the draft."""
+"""harmoniser=gan+coconet: the GAN drafts, Coconet's Gibbs refines the draft."""
 
 import functools
 
@@ -9,10 +9,12 @@ from deepchorale.compose.harmonize import HarmonySettings, harmonize
 from deepchorale.compose.refine import DraftThenRefine, RefineSettings
 from deepchorale.data.chorale import REST
 from deepchorale.data.convert import ONEHOT_HIGH, ONEHOT_LOW
-from deepchorale.models.coconet import CoconetModule, CoconetNet
-from deepchorale.models.gan import GanModule, GanSettings
+from deepchorale.models.coconet import CoconetNet
+from deepchorale.models.gan import GanSettings
 from deepchorale.models.gan_nets import Critic, MuseganGenerator
-from deepchorale.models.generator import Generator, Infiller
+from deepchorale.models.protocol import ExampleWriter, Infiller
+from deepchorale.training.coconet import CoconetModule
+from deepchorale.training.gan import GanModule
 
 
 def untrained_pair() -> DraftThenRefine:
@@ -37,7 +39,7 @@ def refine_settings(steps: int, pmax: float = 0.5) -> RefineSettings:
 
 def test_the_pair_harmonises_a_real_soprano_reproducibly(corpus):
     pair = untrained_pair()
-    assert isinstance(pair, Infiller) and not isinstance(pair, Generator)  # it is never trained
+    assert isinstance(pair, Infiller) and not isinstance(pair, ExampleWriter)  # it is never trained
     soprano = corpus.chorales[0].pitches[0]
 
     def draw(seed: int) -> np.ndarray:

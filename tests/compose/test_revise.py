@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from deepchorale.compose.critic import Critic
 from deepchorale.compose.harmonize import generated_cells, harmonize
 from deepchorale.compose.melody import load_melody, place_in_soprano_range
 from deepchorale.compose.pipeline import with_soprano_onsets
-from deepchorale.compose.ranking import Critic
 from deepchorale.compose.revise import RevisionSettings, revise
 from deepchorale.compose.settings import compose_config, default_stage_settings
 from deepchorale.models.weights import load_model
@@ -19,7 +19,7 @@ from deepchorale.models.weights import load_model
 def setup():
     """A deliberately weak start (two Gibbs steps) under the first 8 bars of a built-in tune."""
     cfg = compose_config()
-    coconet, critic = load_model(cfg.models.coconet), Critic(load_model(cfg.judge))
+    coconet, critic = load_model(cfg.models.coconet), Critic(load_model(cfg.critic))
     melody = place_in_soprano_range(load_melody("twinkle_twinkle"))
     soprano, onsets = melody.pitches[:128], melody.onsets[:128]
     shipped = default_stage_settings()

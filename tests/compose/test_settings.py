@@ -13,7 +13,7 @@ from deepchorale.compose.ornaments import OrnamentSettings
 from deepchorale.compose.refine import RefineSettings
 from deepchorale.compose.revise import RevisionSettings
 from deepchorale.compose.settings import SettingsError, default_stage_settings, stage_settings
-from deepchorale.models.generator import packaged_sampler
+from deepchorale.models.protocol import packaged_sampler
 from deepchorale.sampling.arcnn_resample import ResampleSettings
 from deepchorale.sampling.gibbs import GibbsSettings, gibbs_settings
 from deepchorale.sampling.voice_leading import VoiceLeadingPrior
@@ -55,14 +55,14 @@ def test_the_python_api_defaults_are_the_clis():
 
 def test_each_generator_gets_its_own_sampler_and_refining_shares_coconets_file():
     assert settings()["sampler"] is None  # Coconet draws with `harmony`
-    assert settings("generator=gan")["sampler"].noise_scale == 1.0
-    refine = settings("generator=gan+coconet", "refine.pmax=0.3")["sampler"]
+    assert settings("harmoniser=gan")["sampler"].noise_scale == 1.0
+    refine = settings("harmoniser=gan+coconet", "refine.pmax=0.3")["sampler"]
     harmony = settings()["harmony"]
     assert isinstance(refine, RefineSettings) and refine.pmax == 0.3 and refine.steps == 48
     assert (refine.temperature, refine.schedule, refine.voice_leading) == (
         harmony.temperature, harmony.schedule, harmony.voice_leading)  # fmt: skip
     with pytest.raises(SettingsError, match=r"refine.pmax 0.05 must be in \[0.1, 1\]"):
-        settings("generator=gan+coconet", "refine.pmax=0.05")
+        settings("harmoniser=gan+coconet", "refine.pmax=0.05")
 
 
 def test_the_settings_classes_have_no_defaults_of_their_own():

@@ -8,13 +8,8 @@ from torch import nn
 
 from deepchorale.data.chorale import REST
 from deepchorale.data.datamodule import ChoraleDataModule, window_tensors
-from deepchorale.models.arcnn import (
-    ArcnnModule,
-    ArcnnNet,
-    ByteDropout,
-    PatchConv3x3,
-    Up,
-)
+from deepchorale.models.arcnn import ArcnnNet, ByteDropout, PatchConv3x3, Up
+from deepchorale.training.arcnn import ArcnnModule
 from tests.conftest import CACHE_DIR
 
 

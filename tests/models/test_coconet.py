@@ -12,17 +12,10 @@ from torch.utils.data import DataLoader
 from deepchorale.data.chorale import REST
 from deepchorale.data.convert import ONEHOT_HIGH, ONEHOT_LOW, ONEHOT_PITCHES
 from deepchorale.data.datamodule import ChoraleDataModule, window_tensors
-from deepchorale.models.coconet import (
-    CoconetModule,
-    CoconetNet,
-    nade_mask,
-    ordering_nll,
-    rescaled_nll,
-    sampling_net,
-    scored_cells,
-)
-from deepchorale.models.generator import packaged_sampler
+from deepchorale.models.coconet import CoconetNet, sampling_net
+from deepchorale.models.protocol import packaged_sampler
 from deepchorale.sampling.gibbs import gibbs_settings, pitch_onehot
+from deepchorale.training.coconet import CoconetModule, nade_mask, ordering_nll, rescaled_nll, scored_cells
 from tests.conftest import CACHE_DIR
 
 
@@ -206,7 +199,9 @@ def test_config_builds_the_module_and_its_optimiser():
         config = compose("train", overrides=["model=coconet"]).model
     module = instantiate(config)
     assert isinstance(module, CoconetModule) and isinstance(module.net, CoconetNet)
-    assert module.sampler == gibbs_settings(packaged_sampler("coconet"))  # the users' sampler
+    assert module.sampling_model().sampler == gibbs_settings(
+        packaged_sampler("coconet")
+    )  # the users' sampler
     optimisation = module.configure_optimizers()
     assert isinstance(optimisation["optimizer"], torch.optim.Adam)
     assert optimisation["lr_scheduler"]["monitor"] == "val/loss"

@@ -18,19 +18,15 @@ import torch
 
 from deepchorale.data.chorale import REST, chorale_from_pitches
 from deepchorale.data.datamodule import TiledWindows
-from deepchorale.evaluation.judge_scoring import judge_probabilities
 from deepchorale.evaluation.metrics.triad_or_seventh_rate import triad_or_seventh_rate
-from deepchorale.evaluation.negatives import FAMILIES, FamilySources, make_family
-from deepchorale.models.coconet import (
-    nade_mask,
-    pitch_onehot,
-    rescaled_nll,
-    sampling_net,
-    scored_cells,
-    uniform,
-)
-from deepchorale.models.judge import auc
+from deepchorale.judge.negatives import FAMILIES, FamilySources, make_family
+from deepchorale.judge.report import auc
+from deepchorale.judge.scoring import judge_probabilities
+from deepchorale.models.coconet import sampling_net
 from deepchorale.models.weights import check_model_config, load_model, read_weights
+from deepchorale.sampling.draws import uniform
+from deepchorale.sampling.gibbs import pitch_onehot
+from deepchorale.training.coconet import nade_mask, rescaled_nll, scored_cells
 from tests.conftest import CACHE_DIR, REPO
 
 SLICE = 8  # test chorales scored by the generators (28 Coconet windows, 17 AR-CNN windows)
@@ -56,9 +52,9 @@ def tiled_batch(chorales, length: int, views: tuple[str, ...]) -> dict[str, torc
 
 # --- the judge ------------------------------------------------------------------------------------
 
-JUDGE = REPO / "evaluation/judge/weights.pt"
-COMPOSED_NEGATIVES = REPO / "evaluation/judge/composed_negatives"  # the `generated` family's pieces
-# evaluation/judge/MODEL_CARD.md: piece-level ROC AUC of P(Bach), 40 Bach test chorales against
+JUDGE = REPO / "experiments/pretrained/critic/weights.pt"
+COMPOSED_NEGATIVES = REPO / "experiments/judge_negatives/composed"  # the `generated` family's pieces
+# experiments/pretrained/critic/MODEL_CARD.md: piece-level ROC AUC of P(Bach), 40 Bach test chorales against
 # each family's test pieces (`judge_report`).
 JUDGE_CARD_AUC = {
     "other_composers": 0.997,

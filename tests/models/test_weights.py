@@ -1,21 +1,26 @@
 import functools
+import subprocess
+import sys
 from pathlib import Path
 
 import hydra
 import pytest
 import torch
 
+from deepchorale.models.coconet import Coconet
 from deepchorale.models.weights import (
     WeightsError,
     check_model_config,
     load_model,
+    load_training_module,
     read_weights,
     save_weights,
 )
+from deepchorale.training.coconet import CoconetModule
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = {
-    "_target_": "deepchorale.models.coconet.CoconetModule",
+    "_target_": "deepchorale.training.coconet.CoconetModule",
     "net": {"_target_": "deepchorale.models.coconet.CoconetNet", "num_layers": 2, "num_filters": 4},
     "optimizer": {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 0.001},
 }
@@ -27,8 +32,27 @@ def test_weights_round_trip_with_weights_only(tmp_path):
     blob = torch.load(path, weights_only=True)
     assert blob["metadata"]["command"] == "deepchorale train"
     loaded = load_model(path)
+    assert type(loaded) is Coconet  # the plain model inference holds, not the training module
     assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), model.state_dict().values()))
     assert not loaded.training
+    module = load_training_module(path)
+    assert type(module) is CoconetModule and module.state_dict().keys() == model.state_dict().keys()
+
+
+def test_inference_loads_weights_without_lightning(tmp_path):
+    path = save_weights(hydra.utils.instantiate(TINY).state_dict(), TINY, tmp_path / "w.pt")
+    script = (
+        "import sys; from deepchorale.models.weights import load_model; import deepchorale.compose.pipeline; "
+        f"load_model({str(path)!r}); print(sorted(m for m in sys.modules if m.startswith('lightning.')))"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
+
+
+def test_a_file_of_another_kind_is_refused_by_name(tmp_path):
+    path = save_weights(hydra.utils.instantiate(TINY).state_dict(), TINY, tmp_path / "w.pt")
+    with pytest.raises(WeightsError, match="holds coconet weights, not judge"):
+        load_model(path, kind="judge")
 
 
 SHIPPED = [*sorted(REPO.glob("experiments/pretrained/*/weights.pt")), REPO / "evaluation/judge/weights.pt"]

@@ -14,7 +14,7 @@ import hydra
 import pytest
 import torch
 
-from deepchorale.models.judge import JudgeModule
+from deepchorale.judge.net import JudgeNet
 from deepchorale.models.weights import (
     FORMAT,
     MODULES,
@@ -26,7 +26,7 @@ from deepchorale.models.weights import (
     save_weights,
 )
 
-COCONET = "deepchorale.models.coconet.CoconetModule"
+COCONET = "deepchorale.training.coconet.CoconetModule"
 ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 0.001}
 NET = {"_target_": "deepchorale.models.coconet.CoconetNet", "num_layers": 2, "num_filters": 4}
 
@@ -53,8 +53,8 @@ def payloads(canary) -> dict[str, dict]:
         },
         "unknown key": {"_target_": COCONET, "net": NET, "optimizer": ADAM, "payload": write_text(canary)},
         "inside a list": {
-            "_target_": "deepchorale.models.judge.JudgeModule",
-            "net": {"_target_": "deepchorale.models.judge.JudgeNet", "channels": [write_text(canary)]},
+            "_target_": "deepchorale.training.judge.JudgeModule",
+            "net": {"_target_": "deepchorale.judge.net.JudgeNet", "channels": [write_text(canary)]},
             "optimizer": ADAM,
         },
         "our own writer": {  # an allowed package is not enough: save_weights writes files too
@@ -129,14 +129,13 @@ def test_moved_classes_map_only_onto_allowed_classes():
 
 
 def test_a_file_naming_the_judge_by_its_old_path_loads(tmp_path):
-    # The shipped judge, written as judges were before the move to models/ (weights made then).
-    shipped = read_weights(Path(__file__).resolve().parents[2] / "evaluation/judge/weights.pt")
-    old = json.loads(
-        json.dumps(shipped["model"]).replace("deepchorale.models.judge.", "deepchorale.evaluation.judge.")
-    )
-    assert old["_target_"] == "deepchorale.evaluation.judge.JudgeModule"
-    path = save_weights(shipped["state_dict"], old, tmp_path / "old_judge.pt")
-    assert isinstance(load_model(path), JudgeModule)
+    # The shipped critic, written as judges were before they moved (to models/, then judge/ and training/).
+    shipped = read_weights(Path(__file__).resolve().parents[2] / "experiments/pretrained/critic/weights.pt")
+    assert shipped["model"]["_target_"] == "deepchorale.models.judge.JudgeModule"
+    for home in ("deepchorale.evaluation.judge.", "deepchorale.models.judge."):
+        old = json.loads(json.dumps(shipped["model"]).replace("deepchorale.models.judge.", home))
+        path = save_weights(shipped["state_dict"], old, tmp_path / "old_judge.pt")
+        assert isinstance(load_model(path), JudgeNet)
 
 
 def test_an_old_path_carries_no_payload_past_the_check(tmp_path):
@@ -155,7 +154,7 @@ def test_an_old_path_carries_no_payload_past_the_check(tmp_path):
     "target",
     [
         "deepchorale.evaluation.judge.judge_input",  # beside a moved class, but not one
-        "deepchorale.evaluation.judge_scoring.JudgeModule",  # a name the judge is imported under
+        "deepchorale.judge.scoring.JudgeNet",  # a name the judge is imported under
         "deepchorale.evaluation.judge.JudgeModule.load_from_checkpoint",
     ],
 )

@@ -9,9 +9,9 @@ from omegaconf import DictConfig
 
 from deepchorale.apps.runner import UserInputError, hydra_app
 from deepchorale.compose.bundle import write_bundle
+from deepchorale.compose.critic import Critic
 from deepchorale.compose.melody import MelodyError, load_melody, with_given_key_and_tempo
-from deepchorale.compose.pipeline import compose
-from deepchorale.compose.ranking import Critic
+from deepchorale.compose.pipeline import compose_track
 from deepchorale.compose.settings import SettingsError, load_harmoniser, stage_settings
 from deepchorale.models.weights import WeightsError, load_model
 
@@ -27,22 +27,27 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
         settings = stage_settings(cfg)
         harmoniser = load_harmoniser(cfg)
         arcnn = load_model(cfg.models.arcnn) if cfg.embellish.enabled else None
-        judge = load_model(cfg.judge) if cfg.judge else None
-        composition = compose(
+        critic = load_model(cfg.critic, kind="judge") if cfg.critic else None
+        # The grader is loaded before any work, so a bad file fails fast, but only the bundle uses it.
+        judge = load_model(cfg.judge, kind="judge") if cfg.judge else None
+        composition = compose_track(
             melody,
             harmoniser,
             arcnn,
             target_seconds=cfg.duration.target_seconds,
             max_tempo_change=cfg.duration.max_tempo_change,
             seed=cfg.seed,
-            critic=Critic(judge),  # without a judge: parallels only, and no revision
+            critic=Critic(critic),  # without one: parallels only, and no revision
             progress=report,
             **settings,
         )
     except (MelodyError, WeightsError, SettingsError) as error:
         raise UserInputError(str(error)) from error
-    results = write_bundle(composition, cfg, output_dir, judge, progress=report)
+    results = write_bundle(composition, cfg, output_dir, judge, critic, progress=report)
     print(f"bundle: {results['bundle']}")
     if judge:
-        print(f"judge score: {results['judge_score']:.2f} (100 P(Bach); see evaluation/judge/MODEL_CARD.md)")
+        grade = results["judge_score"]
+        print(f"judge score: {grade:.2f} (100 P(Bach), the evaluation judge: evaluation/judge/MODEL_CARD.md)")
+    if critic:
+        print(f"critic score: {results['critic_score']:.2f} (compose's own critic, which picked the draws)")
     return results

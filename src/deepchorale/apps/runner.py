@@ -37,6 +37,7 @@ from omegaconf import DictConfig, OmegaConf
 import deepchorale.resolvers  # noqa: F401  (registers ${best_precision:} before Hydra composes)
 from deepchorale.atomic import write_json, write_text
 from deepchorale.host_memory import retain_freed_memory
+from deepchorale.tracking import finish_wandb
 
 CONFIG_PATH = "pkg://deepchorale.conf"
 USER_ERROR_EXIT = 2
@@ -97,8 +98,6 @@ def hydra_app(config_name: str) -> Callable:
                 """Close the job's W&B run with its exit status (non-zero: failed). A failed job of a
                 multirun records why: the sweep's other jobs go on, and `select` and `FailedJobs`
                 read its results.json."""
-                from deepchorale.tracking import finish_wandb  # here: tracking imports Lightning
-
                 finish_wandb(status)
                 if status and multirun:
                     write_json(output_dir / "results.json", {"error": str(reason), "job": job})

@@ -18,8 +18,8 @@ import hydra
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
+from deepchorale.apps import APPS
 from deepchorale.apps.runner import UserInputError, hydra_app
-from deepchorale.cli import APPS
 from deepchorale.search.space import SpaceError, as_overrides, check_space, example
 from deepchorale.search.study import StudyError, storage_spec
 from deepchorale.search.worker import Search, run_worker

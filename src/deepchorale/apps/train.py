@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from deepchorale.apps.runner import UserInputError, hydra_app, instantiate_all
 from deepchorale.models.weights import (
     WeightsError,
-    model_from_weights,
+    load_training_module,
     read_weights,
     save_weights,
     weights_from_checkpoint,
@@ -73,8 +73,8 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
     model_config = OmegaConf.to_container(cfg.model, resolve=True)
     if cfg.weights:
         try:
-            blob = read_weights(cfg.weights)
-            model, model_config = model_from_weights(blob, cfg.weights).train(), blob["model"]
+            model = load_training_module(cfg.weights).train()
+            model_config = read_weights(cfg.weights)["model"]
         except WeightsError as error:
             raise UserInputError(str(error)) from error
     else:

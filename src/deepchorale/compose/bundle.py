@@ -22,13 +22,13 @@ from deepchorale.atomic import atomic_path, write_json
 from deepchorale.compose.pipeline import Composition, soprano_line
 from deepchorale.data.chorale import STEPS_PER_QUARTER, Chorale
 from deepchorale.data.convert import to_midi
-from deepchorale.evaluation.judge_scoring import judge_probabilities, judge_score
 from deepchorale.evaluation.metrics import compute_audio_metrics, compute_metrics
 from deepchorale.evaluation.metrics.parallel_fifths import parallel_fifths
 from deepchorale.evaluation.metrics.parallel_octaves import parallel_octaves
 from deepchorale.evaluation.metrics.spacing_violation_rate import spacing_violation_rate
 from deepchorale.evaluation.metrics.triad_or_seventh_rate import triad_or_seventh_rate
 from deepchorale.evaluation.metrics.voice_crossing_rate import voice_crossing_rate
+from deepchorale.judge.scoring import judge_probabilities
 from deepchorale.render import add_reverb, master, pianoroll_image, synthesize, write_audio, write_musicxml
 
 STAGE_METRICS = {
@@ -86,11 +86,13 @@ def write_bundle(
     cfg: DictConfig,
     output_dir: Path,
     judge=None,
+    critic=None,
     progress: Callable[[str, float], None] | None = None,
 ) -> dict:
-    """Render `composition` as compose's config `cfg` says into `output_dir/<bundle name>`, scored by
-    `judge` when given; returns what results.json holds. `progress("render", seconds)` is told when
-    the files are written."""
+    """Render `composition` as compose's config `cfg` says into `output_dir/<bundle name>`, graded by
+    the evaluation `judge` and scored by compose's `critic` when given (each piece after each stage
+    too); returns what results.json holds. `progress("render", seconds)` is told when the files
+    are written."""
     name = bundle_name(cfg.bundle.fullname, cfg.bundle.company, cfg.bundle.genre)
     bundle = output_dir / name
     staging = output_dir / f".{name}.partial"
@@ -102,12 +104,19 @@ def write_bundle(
         composition.seconds["render"] = time.perf_counter() - start
         if progress is not None:
             progress("render", composition.seconds["render"])
-        judged = judge_score(judge, composition.chorale) if judge else None
-        pieces = list(composition.stages.values())
-        scores = 100.0 * judge_probabilities(judge, pieces) if judge and pieces else []
-        stage_scores = {stage: {"judge_score": float(s)} for stage, s in zip(composition.stages, scores)}
+        pieces = [*composition.stages.values(), composition.chorale]
+        scores = {
+            key: 100.0 * judge_probabilities(model, pieces)
+            for key, model in (("judge_score", judge), ("critic_score", critic))
+            if model is not None
+        }
+        stage_scores = {
+            stage: {key: float(values[i]) for key, values in scores.items()}
+            for i, stage in enumerate(composition.stages)
+        }
+        final = {key: float(values[-1]) for key, values in scores.items()}
         files = sorted(p.name for p in staging.iterdir())
-        results = describe(composition, cfg, audio, judged, stage_scores, bundle, files)
+        results = describe(composition, cfg, audio, final, stage_scores, bundle, files)
         write_json(staging / "results.json", results)
         shutil.rmtree(bundle, ignore_errors=True)
         staging.rename(bundle)
@@ -120,7 +129,7 @@ def describe(
     composition: Composition,
     cfg: DictConfig,
     audio: dict,
-    judged: float | None,
+    scores: dict[str, float],
     stage_scores: dict[str, dict[str, float]],
     bundle: Path,
     files: list,
@@ -154,14 +163,15 @@ def describe(
         "models": {
             kind: {"path": str(path), "sha256": sha256(path)}
             for kind, path in cfg.models.items()
-            if kind in cfg.generator.split("+") or (kind == "arcnn" and cfg.embellish.enabled)
+            if kind in cfg.harmoniser.split("+") or (kind == "arcnn" and cfg.embellish.enabled)
         },
         "stage_seconds": composition.seconds,
-        "stage_metrics": {  # with a judge, its score of the piece after each stage too
+        "stage_metrics": {  # with the judges, their scores of the piece after each stage too
             stage: {**stage_metrics(piece), **stage_scores.get(stage, {})}
             for stage, piece in composition.stages.items()
         },
-        "judge_score": judged,  # 100 P(Bach) by the judge of `judge`
+        "judge_score": scores.get("judge_score"),  # 100 P(Bach) by the evaluation judge (`judge`)
+        "critic_score": scores.get("critic_score"),  # 100 P(Bach) by compose's critic (`critic`)
         "metrics": compute_metrics(chorale),
         "settings": OmegaConf.to_container(cfg, resolve=True),
     }

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from deepchorale.compose.harmonize import fast_inference
 from deepchorale.data.chorale import REST
 from deepchorale.data.convert import pitches_from_pianoroll, to_pianoroll
-from deepchorale.models.arcnn import ArcnnModule
+from deepchorale.models.arcnn import Arcnn
+from deepchorale.precision import inference_autocast
 from deepchorale.sampling.arcnn_resample import ResampleSettings, resample
 from deepchorale.sampling.voice_leading import VoiceLeadingPrior
 
@@ -60,7 +60,7 @@ def below_soprano(pitches: np.ndarray) -> np.ndarray:
 
 
 def embellish(
-    model: ArcnnModule,
+    model: Arcnn,
     pitches: np.ndarray,
     settings: EmbellishSettings,
     generator: torch.Generator | None = None,
@@ -73,7 +73,7 @@ def embellish(
     if frozen_from is not None:
         editable[frozen_from:] = False
     device = model.device
-    with torch.no_grad(), fast_inference(device):
+    with torch.no_grad(), inference_autocast(device):
         edited = resample(
             model.eval(),
             torch.from_numpy(lower[None].astype(np.float32)).to(device),

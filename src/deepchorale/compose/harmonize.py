@@ -12,20 +12,17 @@ tenor and bass.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from deepchorale.compose.refine import RefineSettings
-from deepchorale.data.chorale import REST
+from deepchorale.data.chorale import REST, SATB_RANGES
 from deepchorale.models.gan import GanSettings
-from deepchorale.models.generator import Infiller
-from deepchorale.resolvers import cpu_has_bf16
+from deepchorale.models.protocol import Infiller
+from deepchorale.precision import inference_autocast
 from deepchorale.sampling.gibbs import GibbsSettings
-
-BASS_RANGE = (36, 60)
 
 
 @dataclass(frozen=True)
@@ -35,18 +32,12 @@ class HarmonySettings(GibbsSettings):
 
     window: int | None  # None = the whole piece as one block
     overlap: int  # with a window: steps each window inherits from the previous one
-    candidates: int  # harmonisations drawn; the one `rank` scores highest is kept
-
-
-def fast_inference(device: torch.device):
-    """bf16 autocast where the CPU has bf16 units (several times faster here); fp32 elsewhere."""
-    if device.type == "cpu" and cpu_has_bf16():
-        return torch.autocast("cpu", dtype=torch.bfloat16)
-    return nullcontext()
+    candidates: int  # harmonisations drawn; the one the critic scores highest is kept
 
 
 def tonic_in_bass(tonic: int, near: int = 48) -> int:
-    candidates = [p for p in range(BASS_RANGE[0], BASS_RANGE[1] + 1) if p % 12 == tonic]
+    low, high = SATB_RANGES[3]
+    candidates = [p for p in range(low, high + 1) if p % 12 == tonic]
     return min(candidates, key=lambda p: abs(p - near))
 
 
@@ -79,7 +70,7 @@ def harmonize(
     With `final_tonic` (a pitch class) the bass under the last soprano note is clamped to the
     tonic, so the piece ends on a cadence in its key whatever the sampler does. `sampler` is what
     `model.infill` draws with where that is not `settings` itself (Coconet's Gibbs settings): the
-    GAN's `GanSettings` (generator=gan), or Coconet's refining a GAN draft (generator=gan+coconet).
+    GAN's `GanSettings` (harmoniser=gan), or Coconet's refining a GAN draft (harmoniser=gan+coconet).
     """
     length = len(soprano)
     window, overlap = settings.window, settings.overlap
@@ -94,7 +85,7 @@ def harmonize(
         pitches[3] = np.where(known[3], tonic_in_bass(final_tonic), REST)
     device = model.device
     hop = window - overlap
-    with torch.no_grad(), fast_inference(device):
+    with torch.no_grad(), inference_autocast(device):
         for start in range(0, max(length - overlap, 1), hop):
             stop = min(start + window, length)
             hidden = ~known[:, start:stop]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deepchorale.compose.melodies import BUILTIN_MELODIES
+from deepchorale.compose.tunes import BUILTIN_MELODIES
 from deepchorale.data.chorale import PITCH_CLASS_NAMES, REST
 from deepchorale.data.convert import ONEHOT_HIGH, ONEHOT_LOW
 from deepchorale.data.key import estimate_key

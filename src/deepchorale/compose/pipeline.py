@@ -3,8 +3,8 @@
     melody (read, key/meter/tempo detected or given, placed in the soprano range)
       -> plan_form: sections fitted to the target duration, ending in the home key
       -> harmonize: Coconet, annealed blocked Gibbs under the whole soprano line, tonic bass at the end
-                    (or the GAN, bar by bar, with `sampler`: compose generator=gan; or the GAN's
-                    draft refined by Coconet's Gibbs: generator=gan+coconet)
+                    (or the GAN, bar by bar, with `sampler`: compose harmoniser=gan; or the GAN's
+                    draft refined by Coconet's Gibbs: harmoniser=gan+coconet)
       -> revise: the judge's weakest windows redrawn by the harmoniser while the critic gains
       -> embellish: AR-CNN iterative resampling of the lower voices (DeepComposer's four knobs)
       -> ornament: passing/neighbour tones, suspensions, cadential trills by rule
@@ -21,18 +21,18 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
+from deepchorale.compose.critic import Critic
 from deepchorale.compose.embellish import EmbellishSettings, embellish
-from deepchorale.compose.extend import Plan, plan_form
+from deepchorale.compose.form import Plan, plan_form
 from deepchorale.compose.harmonize import HarmonySettings, generated_cells, harmonize
 from deepchorale.compose.melody import Melody, place_in_soprano_range
 from deepchorale.compose.ornaments import OrnamentSettings, ornament
-from deepchorale.compose.ranking import Critic
 from deepchorale.compose.refine import RefineSettings
 from deepchorale.compose.revise import RevisionSettings, revise
 from deepchorale.data.chorale import REST, Chorale, chorale_from_pitches
-from deepchorale.models.arcnn import ArcnnModule
+from deepchorale.models.arcnn import Arcnn
 from deepchorale.models.gan import GanSettings
-from deepchorale.models.generator import Infiller
+from deepchorale.models.protocol import Infiller
 
 
 @dataclass
@@ -72,10 +72,10 @@ def with_soprano_onsets(pitches: np.ndarray, soprano_onsets: np.ndarray, melody:
     return replace(chorale, onsets=onsets, fermatas=fermatas)
 
 
-def compose(
+def compose_track(
     melody: Melody,
     harmoniser: Infiller,
-    arcnn: ArcnnModule | None,
+    arcnn: Arcnn | None,
     *,
     target_seconds: float,
     max_tempo_change: float,

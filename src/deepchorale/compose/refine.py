@@ -1,4 +1,4 @@
-"""A GAN's draft refined by Coconet: `deepchorale compose generator=gan+coconet`.
+"""A GAN's draft refined by Coconet: `deepchorale compose harmoniser=gan+coconet`.
 
 The GAN writes alto, tenor and bass in one forward pass per bar: fast, with a texture of its own,
 but nothing in it checks part-writing, and on its own its chords are far from Bach's (the
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from deepchorale.models.coconet import CoconetModule
-from deepchorale.models.gan import GanModule, GanSettings
+from deepchorale.models.coconet import Coconet
+from deepchorale.models.gan import Gan, GanSettings
 from deepchorale.sampling.gibbs import GibbsSettings
 
 
@@ -31,11 +31,11 @@ class RefineSettings(GibbsSettings):
 
 
 class DraftThenRefine:
-    """compose's harmoniser for generator=gan+coconet (an `Infiller`: untrained, it logs no
+    """compose's harmoniser for harmoniser=gan+coconet (an `Infiller`: untrained, it logs no
     training examples): the GAN drafts the lower voices under `draft_settings`, Coconet refines
     the draft under the `RefineSettings` it is given; both draw from the caller's generator."""
 
-    def __init__(self, draft: GanModule, draft_settings: GanSettings, refiner: CoconetModule):
+    def __init__(self, draft: Gan, draft_settings: GanSettings, refiner: Coconet):
         self.draft, self.draft_settings, self.refiner = draft, draft_settings, refiner
 
     @property

@@ -5,7 +5,7 @@ judge's windows say which. So, as a repair loop (the edit-and-rescore moves of C
 applied at the scale of phrases), each round takes the weakest window, redraws its free cells
 `proposals` times in one batch with the harmoniser (on a crop with `context` steps of the piece
 on each side as clamped context), and keeps the best proposal if the critic (judge minus the
-parallels cost, `compose.ranking.Critic`) scores the whole piece higher with it. A window that
+parallels cost, `compose.critic.Critic`) scores the whole piece higher with it. A window that
 could not be improved is set aside and the next weakest is tried; an improved one may be tried
 again. Every draw comes from the caller's generator, so the result is reproducible.
 
@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from deepchorale.compose.harmonize import fast_inference
-from deepchorale.compose.ranking import Critic
+from deepchorale.compose.critic import Critic
 from deepchorale.data.chorale import Chorale
-from deepchorale.evaluation.judge_scoring import SCORE_WINDOW
-from deepchorale.models.generator import Infiller
+from deepchorale.judge.scoring import SCORE_WINDOW
+from deepchorale.models.protocol import Infiller
+from deepchorale.precision import inference_autocast
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def revise(
             tried.add(start)
             continue
         crop = np.repeat(current[None, :, low:high].astype(np.int64), settings.proposals, axis=0)
-        with torch.no_grad(), fast_inference(model.device):
+        with torch.no_grad(), inference_autocast(model.device):
             drawn = model.infill(
                 torch.from_numpy(crop).to(model.device),
                 torch.from_numpy(np.repeat(mask[None], settings.proposals, axis=0)).to(model.device),

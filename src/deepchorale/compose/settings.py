@@ -24,7 +24,7 @@ from deepchorale.compose.ornaments import OrnamentSettings
 from deepchorale.compose.refine import DraftThenRefine, RefineSettings
 from deepchorale.compose.revise import RevisionSettings
 from deepchorale.models.gan import GanSettings
-from deepchorale.models.generator import Infiller
+from deepchorale.models.protocol import Infiller
 from deepchorale.models.weights import load_model
 
 
@@ -37,7 +37,7 @@ Settings = (
     HarmonySettings | GanSettings | RefineSettings | RevisionSettings | EmbellishSettings | OrnamentSettings
 ) | None
 
-# overrides for composing without a critic (no judge): no revision, one candidate per stage
+# overrides for composing without a critic: no revision, one candidate per stage
 WITHOUT_CRITIC = (
     "revise.enabled=false",
     "harmonize.candidates=1",
@@ -45,49 +45,49 @@ WITHOUT_CRITIC = (
     "ornaments.candidates=1",
 )
 
-# compose's harmonisers: `generator` names one of `models`, or a GAN draft Coconet refines
-GENERATORS = ("coconet", "gan", "gan+coconet")
+# compose's harmonisers: `harmoniser` names one of `models`, or a GAN draft Coconet refines
+HARMONISERS = ("coconet", "gan", "gan+coconet")
 
 
 class SettingsError(ValueError):
     """A stage setting compose cannot use (the app says so in one line)."""
 
 
-class UnknownGenerator(SettingsError):
-    """`generator` names no harmoniser compose has."""
+class UnknownHarmoniser(SettingsError):
+    """`harmoniser` names none compose has."""
 
 
 def stage_settings(cfg: DictConfig) -> dict[str, Settings]:
     """`harmony`, `sampler`, `revision`, `embellishment` and `ornaments` settings for
-    `compose.pipeline.compose`: `sampler` is the GAN's drawing knob with generator=gan and Coconet's
-    refining settings with generator=gan+coconet (Coconet alone draws with `harmony` itself);
-    `revision` is off without a judge (`judge: null`), which finds the windows to revise."""
-    check_generator(cfg)
-    if cfg.generator == "gan+coconet" and not 0.1 <= cfg.refine.pmax <= 1:
+    `compose.pipeline.compose`: `sampler` is the GAN's drawing knob with harmoniser=gan and Coconet's
+    refining settings with harmoniser=gan+coconet (Coconet alone draws with `harmony` itself);
+    `revision` is off without a critic (`critic: null`), which finds the windows to revise."""
+    check_harmoniser(cfg)
+    if cfg.harmoniser == "gan+coconet" and not 0.1 <= cfg.refine.pmax <= 1:
         raise SettingsError(f"refine.pmax {cfg.refine.pmax} must be in [0.1, 1] (Yao's floor to all)")
     samplers = {"gan": cfg.gan, "gan+coconet": cfg.refine}
     return {
         "harmony": instantiate(cfg.harmonize),
-        "sampler": instantiate(samplers[cfg.generator]) if cfg.generator in samplers else None,
-        "revision": _optional_stage(cfg.revise) if cfg.judge else None,
+        "sampler": instantiate(samplers[cfg.harmoniser]) if cfg.harmoniser in samplers else None,
+        "revision": _optional_stage(cfg.revise) if cfg.critic else None,
         "embellishment": _optional_stage(cfg.embellish),
         "ornaments": _optional_stage(cfg.ornaments),
     }
 
 
-def check_generator(cfg: DictConfig) -> None:
-    if cfg.generator not in GENERATORS:
-        raise UnknownGenerator(f"generator {cfg.generator!r} is not one of {', '.join(GENERATORS)}")
+def check_harmoniser(cfg: DictConfig) -> None:
+    if cfg.harmoniser not in HARMONISERS:
+        raise UnknownHarmoniser(f"harmoniser {cfg.harmoniser!r} is not one of {', '.join(HARMONISERS)}")
 
 
 def load_harmoniser(cfg: DictConfig) -> Infiller:
-    """The model (or models) `generator` names, loaded from `models`; gan+coconet drafts with the
+    """The model (or models) `harmoniser` names, loaded from `models`; gan+coconet drafts with the
     GAN under `gan` and refines with Coconet."""
-    check_generator(cfg)
-    if cfg.generator == "gan+coconet":
+    check_harmoniser(cfg)
+    if cfg.harmoniser == "gan+coconet":
         draft, refiner = load_model(cfg.models.gan), load_model(cfg.models.coconet)
         return DraftThenRefine(draft, instantiate(cfg.gan), refiner)
-    return load_model(cfg.models[cfg.generator])
+    return load_model(cfg.models[cfg.harmoniser])
 
 
 def compose_config(overrides: Sequence[str] = ()) -> DictConfig:

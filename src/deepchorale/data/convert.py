@@ -43,13 +43,6 @@ def to_onehot(pitches: np.ndarray) -> np.ndarray:
     return onehot
 
 
-def from_onehot(onehot: np.ndarray) -> np.ndarray:
-    """(4, T, 46) one-hot or probabilities -> (4, T) pitches by argmax; all-zero rows become rests."""
-    onehot = np.asarray(onehot)
-    pitches = onehot.argmax(axis=-1).astype(np.int16) + ONEHOT_LOW
-    return np.where(onehot.max(axis=-1) > 0, pitches, REST).astype(np.int16)
-
-
 def to_pianoroll(pitches: np.ndarray) -> np.ndarray:
     """(4, T) pitches -> (T, 128) bool merged roll (voices in unison collapse to one cell)."""
     pitches = np.asarray(pitches)

@@ -1,1 +1,1 @@
-"""Evaluation of generated chorales: musical metrics, audio cleanliness and the studio's rubric."""
+"""Scoring pieces: musical metrics, audio cleanliness, distances to real Bach, scoring sets of files."""

@@ -23,8 +23,8 @@ import numpy as np
 
 from deepchorale.atomic import write_json
 from deepchorale.data.chorale import Chorale
-from deepchorale.evaluation.judge_scoring import pitch_histogram
 from deepchorale.evaluation.metrics import compute_metrics
+from deepchorale.judge.scoring import pitch_histogram
 
 REFERENCE_PATH = Path(__file__).resolve().parents[3] / "evaluation" / "reference" / "bach_test.json"
 DECIMALS = 6  # enough for every metric; keeps the committed file small and stable

@@ -18,10 +18,9 @@ from deepchorale.data.cache import load_or_build
 from deepchorale.data.chorale import Chorale
 from deepchorale.data.scores import SCORE_SUFFIXES, ScoreError, read_chorale
 from deepchorale.evaluation.distances import bootstrap_ci, frechet_distance, set_distances
-from deepchorale.evaluation.judge_scoring import judge_embeddings, judge_probabilities, ks_pitch_distance
 from deepchorale.evaluation.metrics import NgramIndex, compute_metrics
 from deepchorale.evaluation.reference import bach_split, read_reference, reference_values
-from deepchorale.models.judge import JudgeModule
+from deepchorale.judge.scoring import Judge, judge_embeddings, judge_probabilities, ks_pitch_distance
 from deepchorale.models.weights import WeightsError, load_model
 
 
@@ -57,17 +56,14 @@ def read_pieces(files: dict[str, Path]) -> tuple[list[str], list[Chorale], list[
     return names, chorales, failed
 
 
-def load_judge(path: str | Path) -> tuple[JudgeModule | None, str]:
-    """(judge or None, note): the judge module, or why there is none."""
+def load_judge(path: str | Path) -> tuple[Judge | None, str]:
+    """(judge or None, note): the judge's network, or why there is none."""
     if not Path(path).is_file():
         return None, f"no judge weights at {path}: judge_score and combined_score are null"
     try:
-        judge = load_model(path)
+        return load_model(path, kind="judge"), f"judge weights {path}"
     except WeightsError as error:
         raise EvaluationSetupError(str(error)) from error
-    if not isinstance(judge, JudgeModule):
-        raise EvaluationSetupError(f"{path} holds a {type(judge).__name__}, not the Bach judge")
-    return judge, f"judge weights {path}"
 
 
 def clean(value):

@@ -1,1 +1,2 @@
-"""Generative models of four-voice chorales, each a Lightning module with a generator protocol."""
+"""Generative models of four-voice chorales: plain `nn.Module` networks and the models compose samples
+(the `Infiller` protocol); their training modules are in `deepchorale.training`."""

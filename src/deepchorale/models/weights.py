@@ -9,6 +9,11 @@ key one their constructor accepts, and every value plain data; anything else is 
 Files written before a class moved name it by its old path: `MOVED` renames those paths first, so
 the check and the build see only today's names, and nothing else is let through.
 `deepchorale train` writes one file per run (`weights.pt`, from the best checkpoint).
+
+A file names the Lightning module that trained it; inference never builds that module (nor imports
+Lightning): `load_model` builds the plain model of `models/` or `judge/` that the module wraps
+(`INFERENCE`) and loads the part of the state it holds. `load_training_module` rebuilds the module
+itself, for `deepchorale train train=false` to test shipped weights.
 """
 
 from __future__ import annotations
@@ -19,35 +24,49 @@ import zipfile
 from pathlib import Path
 
 import hydra
-import lightning.pytorch as pl
 import torch
+from torch import nn
 
 from deepchorale.atomic import atomic_path
 
 FORMAT = "deepchorale-weights/1"
 
-# What a weights file may build: the LightningModules we ship, at the top...
+# What a weights file may name: the LightningModules we ship, at the top...
 MODULES = {
-    "deepchorale.models.coconet.CoconetModule",
-    "deepchorale.models.arcnn.ArcnnModule",
-    "deepchorale.models.judge.JudgeModule",
-    "deepchorale.models.gan.GanModule",
+    "deepchorale.training.coconet.CoconetModule",
+    "deepchorale.training.arcnn.ArcnnModule",
+    "deepchorale.training.judge.JudgeModule",
+    "deepchorale.training.gan.GanModule",
+}
+# ...what inference builds from each instead, by kind: the plain model taking the module's
+# arguments it names (`""`), or the module's net alone (`"net"`: a judge is its network)...
+INFERENCE = {
+    "coconet": ("deepchorale.training.coconet.CoconetModule", "deepchorale.models.coconet.Coconet", ""),
+    "arcnn": ("deepchorale.training.arcnn.ArcnnModule", "deepchorale.models.arcnn.Arcnn", ""),
+    "gan": ("deepchorale.training.gan.GanModule", "deepchorale.models.gan.Gan", ""),
+    "judge": ("deepchorale.training.judge.JudgeModule", None, "net"),
 }
 # ...and inside them their nets and, as partials, torch's optimizers and schedulers (by name: the
 # check must not import a module a file names, as importing runs that module's code).
 NETS = {
     "deepchorale.models.coconet.CoconetNet",
     "deepchorale.models.arcnn.ArcnnNet",
-    "deepchorale.models.judge.JudgeNet",
+    "deepchorale.judge.net.JudgeNet",
+    "deepchorale.judge.register_net.RegisterJudgeNet",
     "deepchorale.models.gan_nets.MuseganGenerator",
     "deepchorale.models.gan_nets.UnetGenerator",
     "deepchorale.models.gan_nets.Critic",
 }
-# Old path -> new path of every class that moved since weights files were first shipped
-# (evaluation/judge/weights.pt names the judge's classes by their first home).
+# Old path -> new path of every class that moved since weights files were first shipped (the
+# critic's file names the judge's classes by their first home; the Lightning modules left `models/`).
 MOVED = {
-    "deepchorale.evaluation.judge.JudgeModule": "deepchorale.models.judge.JudgeModule",
-    "deepchorale.evaluation.judge.JudgeNet": "deepchorale.models.judge.JudgeNet",
+    "deepchorale.evaluation.judge.JudgeModule": "deepchorale.training.judge.JudgeModule",
+    "deepchorale.evaluation.judge.JudgeNet": "deepchorale.judge.net.JudgeNet",
+    "deepchorale.models.judge.JudgeModule": "deepchorale.training.judge.JudgeModule",
+    "deepchorale.models.judge.JudgeNet": "deepchorale.judge.net.JudgeNet",
+    "deepchorale.models.coconet.CoconetModule": "deepchorale.training.coconet.CoconetModule",
+    "deepchorale.models.arcnn.ArcnnModule": "deepchorale.training.arcnn.ArcnnModule",
+    "deepchorale.models.gan.GanModule": "deepchorale.training.gan.GanModule",
 }
 ABSTRACT = {"Optimizer", "LRScheduler", "_LRScheduler"}
 
@@ -108,9 +127,13 @@ def renamed_targets(config):
     return config
 
 
-def check_model_config(config, name: str = "weights") -> dict:
+def check_model_config(config, name: str = "weights", module_arguments: bool = True) -> dict:
     """Refuse, before anything is built, a model config that would build anything but our models;
-    return it with moved classes renamed (`renamed_targets`), ready to instantiate."""
+    return it with moved classes renamed (`renamed_targets`), ready to instantiate.
+
+    `module_arguments=False` leaves the top-level module's argument names unchecked: checking them
+    imports the module, and with it Lightning, which inference never builds (it instantiates only
+    the plain model's arguments, each checked as everywhere else)."""
 
     def refuse(where: str, why: str):
         return WeightsError(f"{name}: model config refused at {where}: {why}")
@@ -127,7 +150,7 @@ def check_model_config(config, name: str = "weights") -> dict:
         elif isinstance(node, str) and "${" in node:
             raise refuse(where, f"interpolation {node!r}")
 
-    def check_node(node: dict, where: str, allowed: set[str]) -> None:
+    def check_node(node: dict, where: str, allowed: set[str], check_arguments: bool = True) -> None:
         if not all(isinstance(key, str) for key in node):
             raise refuse(where, "a key that is not a string")
         target = node.get("_target_")
@@ -145,34 +168,73 @@ def check_model_config(config, name: str = "weights") -> dict:
         if node.get("_partial_", False) is not (target in FACTORIES):
             raise refuse(where, f"{target} must {'' if target in FACTORIES else 'not '}be a partial")
         arguments = {key: value for key, value in node.items() if key not in TARGET_KEYS}
-        parameters = inspect.signature(hydra.utils.get_class(target)).parameters
-        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-            unknown = sorted(set(arguments) - set(parameters))
-            if unknown:
-                raise refuse(f"{where}.{unknown[0]}", f"{target} takes no argument {unknown[0]!r}")
+        if check_arguments:
+            parameters = inspect.signature(hydra.utils.get_class(target)).parameters
+            if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+                unknown = sorted(set(arguments) - set(parameters))
+                if unknown:
+                    raise refuse(f"{where}.{unknown[0]}", f"{target} takes no argument {unknown[0]!r}")
         for key, value in arguments.items():
             check(value, f"{where}.{key}", NETS | FACTORIES)
 
     if not isinstance(config, dict) or "_target_" not in config:
         raise WeightsError(f"{name}: model config refused: not a config with a _target_")
     config = renamed_targets(config)
-    check_node(config, "model", MODULES)
+    check_node(config, "model", MODULES, module_arguments)
     return config
 
 
-def model_from_weights(blob: dict, name: str = "weights") -> pl.LightningModule:
-    """Rebuild the module of a `read_weights` result from its config and load its state, in eval mode."""
-    model = hydra.utils.instantiate(check_model_config(blob["model"], name))
+def model_kind(config: dict) -> str:
+    """The `INFERENCE` kind (coconet, arcnn, gan, judge) of a checked model config."""
+    return next(kind for kind, (module, _, _) in INFERENCE.items() if module == config["_target_"])
+
+
+def model_from_weights(blob: dict, name: str = "weights", kind: str | None = None) -> nn.Module:
+    """The plain model of a `read_weights` result, built from its config with its state loaded, in
+    eval mode; with `kind`, a file holding another kind of model is refused first."""
+    config = check_model_config(blob["model"], name, module_arguments=False)
+    found = model_kind(config)
+    if kind is not None and found != kind:
+        raise WeightsError(f"{name} holds {found} weights, not {kind}")
+    _, target, part = INFERENCE[found]
+    if part:
+        model, prefix = hydra.utils.instantiate(config[part]), f"{part}."
+    else:
+        parameters = inspect.signature(hydra.utils.get_class(target)).parameters
+        arguments = {key: value for key, value in config.items() if key in parameters}
+        model, prefix = hydra.utils.instantiate({"_target_": target, **arguments}), ""
+    state = blob["state_dict"]
+    if not isinstance(state, dict):
+        raise WeightsError(f"{name} has no state dict")
+    own = model.state_dict().keys()
+    # The module's other parts (a GAN's critic) are training's alone.
+    state = {key[len(prefix) :]: value for key, value in state.items() if key.startswith(prefix)}
     try:
-        model.load_state_dict(blob["state_dict"])
+        model.load_state_dict({key: value for key, value in state.items() if key in own})
     except RuntimeError as error:
         reason = str(error).splitlines()[0]
         raise WeightsError(f"{name} does not fit its own model config ({reason})") from error
     return model.eval()
 
 
-def load_model(path: str | Path, map_location: str | torch.device = "cpu") -> pl.LightningModule:
-    return model_from_weights(read_weights(path, map_location), str(path))
+def load_model(
+    path: str | Path, map_location: str | torch.device = "cpu", kind: str | None = None
+) -> nn.Module:
+    """The plain model a weights file holds (`models.coconet.Coconet`, `models.arcnn.Arcnn`,
+    `models.gan.Gan` or a judge's net), without Lightning."""
+    return model_from_weights(read_weights(path, map_location), str(path), kind)
+
+
+def load_training_module(path: str | Path, map_location: str | torch.device = "cpu"):
+    """The Lightning module that trained a weights file, rebuilt with its state, in eval mode."""
+    blob = read_weights(path, map_location)
+    module = hydra.utils.instantiate(check_model_config(blob["model"], str(path)))
+    try:
+        module.load_state_dict(blob["state_dict"])
+    except RuntimeError as error:
+        reason = str(error).splitlines()[0]
+        raise WeightsError(f"{path} does not fit its own model config ({reason})") from error
+    return module.eval()
 
 
 def weights_from_checkpoint(checkpoint: str | Path) -> dict:

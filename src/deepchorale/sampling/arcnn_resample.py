@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from deepchorale.sampling.draws import uniform
+
 # roll (B, T, P) float in {0, 1} -> logits (B, T, P), one score per pixel
 ModelFn = Callable[[Tensor], Tensor]
 
@@ -36,12 +38,6 @@ class ResampleSettings:
     max_remove_fraction: float
     iterations: int  # sampling iterations, one pixel each
     temperature: float  # "creative risk"; 0 = greedy
-
-
-def uniform(shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device) -> Tensor:
-    """U[0, 1) numbers drawn on the generator's own device, so a seed means the same draws anywhere."""
-    source = generator.device if generator is not None else device
-    return torch.rand(shape, generator=generator, device=source).to(device)
 
 
 def allowed_flips(current: Tensor, original: Tensor, max_add: Tensor, max_remove: Tensor) -> Tensor:

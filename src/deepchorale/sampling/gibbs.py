@@ -23,6 +23,7 @@ from torch import Tensor
 
 from deepchorale.data.chorale import REST
 from deepchorale.data.convert import ONEHOT_HIGH, ONEHOT_LOW, ONEHOT_PITCHES
+from deepchorale.sampling.draws import uniform
 from deepchorale.sampling.voice_leading import VoiceLeadingPrior
 
 # (onehot (B, 4, T, 46) float, mask (B, 4, T) bool, True = hidden) -> logits (B, 4, T, 46)
@@ -60,12 +61,6 @@ def pitch_onehot(pitches: Tensor) -> Tensor:
         raise ValueError(f"pitches outside Coconet's range {ONEHOT_LOW}-{ONEHOT_HIGH}")
     index = torch.where(sounding, pitches - ONEHOT_LOW, 0)
     return F.one_hot(index, ONEHOT_PITCHES).float() * sounding.unsqueeze(-1)
-
-
-def uniform(shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device) -> Tensor:
-    """U[0, 1) numbers drawn on the generator's own device, so a seed means the same draws anywhere."""
-    source = generator.device if generator is not None else device
-    return torch.rand(shape, generator=generator, device=source).to(device)
 
 
 def sample_pitches(
