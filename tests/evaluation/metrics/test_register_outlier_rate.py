@@ -16,7 +16,7 @@ from tests.evaluation.metrics.conftest import chords, voices
 def test_the_stored_bands_are_the_training_split_percentiles():
     train = ChoraleDataModule(cache_dir=str(CACHE_DIR)).chorales("train")
     assert register_bands(train).tolist() == bach_bands().tolist()
-    # Roughly the voices' usual registers, each inside the textbook range and above the next voice.
+    # The bands the docstring and evaluation/README.md quote, each inside its textbook range.
     assert bach_bands().tolist() == [[62, 78], [58, 71], [53, 66], [41, 60]]
 
 

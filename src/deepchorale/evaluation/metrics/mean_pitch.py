@@ -12,8 +12,8 @@ def mean_pitch(chorale: Chorale) -> dict[str, float]:
 
     Duration-weighted (a half note weighs eight 16ths). NaN for a voice (or a piece, "all") that
     only rests. A descriptor, not a quality score: higher register reads brighter, lower darker.
-    Per voice it also shows where the texture sits against Bach's (whose test-split voices average
-    about S 70, A 64, T 59, B 50; see `register_outlier_rate` for notes outside his usual register).
+    Per voice it also shows where the texture sits against Bach's (his voices average about S 70.5,
+    A 65, T 59.5, B 50.5; `register_outlier_rate` counts the notes outside his usual register).
 
     Source: register as an emotional cue, Juslin & Laukka, "Communication of emotions in vocal
     expression and music performance", Psychological Bulletin 129(5), 2003; Gabrielsson & Lindström,

@@ -19,7 +19,7 @@ def non_chord_tone_rate(chorale: Chorale) -> float:
     an anticipation) and sometimes an incomplete chord (a seventh without its fifth, a final chord
     without its fifth). It is `1 - triad_or_seventh_rate` read on the 8th-note grid instead of every
     16th step, so that the 16th passing notes between 8ths do not count and what is left is the
-    dissonance that sounds on the beat and the half-beat. Bach has about one position in seven; a
+    dissonance that sounds on the beat and the half-beat. Bach has about one position in six; a
     generator that writes only plain chords has too few, a noisy one far too many. NaN if the four
     voices never sound together on an 8th.
 
