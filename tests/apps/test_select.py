@@ -74,11 +74,12 @@ def test_leaderboard_ranks_the_tracks_and_lists_the_failures(runs, selection):
     order = [(bool(row["breaks"]), -row["judge_score"]) for row in ranked]
     assert order == sorted(order)
     assert {row["melody"] for row in ranked} == {"ode_to_joy", "twinkle_twinkle"}
+    rails = json.loads((output / "results.json").read_text())["guard_rails"]
     for row in ranked:  # each breach names its rail and the bound it crossed
         composed = json.loads((Path(row["folder"]) / "results.json").read_text())
         assert row["parallel_fifths"] == composed["metrics"]["parallel_fifths"]
         for breach in filter(None, row["breaks"].split("; ")):
-            assert breach.split()[0] in {"parallel_fifths", "parallel_octaves", "triad_or_seventh_rate"}
+            assert breach.split()[0] in rails
     failures = {row["run"]: row["note"] for row in board[2:]}
     assert failures == {
         "bad_melody": "no results.json: the run failed or has not finished",
@@ -88,7 +89,9 @@ def test_leaderboard_ranks_the_tracks_and_lists_the_failures(runs, selection):
     assert not any(BUNDLE in row["run"] for row in board)
     with (output / "leaderboard.csv").open() as file:
         assert [row["run"] for row in csv.DictReader(file)] == [row["run"] for row in board]
-    assert "leaderboard by judge_score" in stdout and "melody=ode_to_joy" in stdout
+    # The terminal table wraps long cells (more rails, narrower columns): the melody column is short.
+    assert "leaderboard by judge_score" in stdout and "ode_to_joy" in stdout
+    assert {row["overrides"].split()[0] for row in ranked} == {"melody=ode_to_joy", "melody=twinkle_twinkle"}
 
     results = json.loads((output / "results.json").read_text())
     assert results["criterion"] == {"key": "judge_score", "mode": "max"}
@@ -146,7 +149,8 @@ def test_report_plays_and_shows_everything_in_headless_chromium(selection, tmp_p
     # Two piano rolls, then the plots: the criterion and one per guard-rail metric.
     sources = [image["src"] for image in state["images"]]
     assert sum("pianoroll" in src for src in sources) == 2
-    assert sum(src.endswith(".svg") for src in sources) == 4
+    rails = json.loads((output / "results.json").read_text())["guard_rails"]
+    assert sum(src.endswith(".svg") for src in sources) == 1 + len(rails)
     for image in state["images"]:
         assert image["complete"] and image["width"] > 0, image
         assert (moved / image["src"]).is_file()

@@ -1,7 +1,8 @@
 """The tertian chord vocabulary of common-practice harmony, as pitch-class sets.
 
-Shared by what measures harmony (`evaluation.metrics.triad_or_seventh_rate`) and what steers a
-sampler towards it (`sampling.voice_leading`), so both mean the same thing by "a chord".
+Shared by what measures harmony (`evaluation.metrics`: triad-or-seventh, non-chord-tone, major-triad,
+inversion and doubling rates) and what steers a sampler towards it (`sampling.voice_leading`), so
+both mean the same thing by "a chord".
 Source: Aldwell & Schachter, *Harmony and Voice Leading*; Kostka & Payne, *Tonal Harmony*.
 """
 
@@ -22,13 +23,17 @@ CHORD_TEMPLATES = {  # pitch classes above the root
 }
 
 
-def _chord_lookup() -> np.ndarray:
-    """(4096,) bool indexed by a 12-bit pitch-class set: is it one of the templates, any root?"""
-    is_chord = np.zeros(1 << 12, bool)
-    for intervals in CHORD_TEMPLATES.values():
+def chord_roots(*names: str) -> np.ndarray:
+    """(4096,) int8 indexed by a 12-bit pitch-class set: its root if it is one of the named chords, else -1.
+
+    For the symmetric chords (augmented triad, diminished seventh) every pitch class is a root;
+    the highest one is kept, so ask for their roots only to test membership.
+    """
+    roots = np.full(1 << 12, -1, np.int8)
+    for name in names:
         for root in range(12):
-            is_chord[sum(1 << ((root + i) % 12) for i in intervals)] = True
-    return is_chord
+            roots[sum(1 << ((root + i) % 12) for i in CHORD_TEMPLATES[name])] = root
+    return roots
 
 
-IS_CHORD = _chord_lookup()
+IS_CHORD = chord_roots(*CHORD_TEMPLATES) >= 0  # any template, any root

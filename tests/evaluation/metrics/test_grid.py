@@ -1,4 +1,7 @@
+import math
+
 import numpy as np
+import pytest
 
 from deepchorale.evaluation.metrics.grid import (
     bar_starts,
@@ -6,7 +9,10 @@ from deepchorale.evaluation.metrics.grid import (
     chord_changes,
     complete_bars,
     distinct_pitches_per_step,
+    harmonic_positions,
+    mean_per_voice,
     notes,
+    pitch_class_sets,
 )
 from tests.evaluation.metrics.conftest import chords, voices
 
@@ -46,3 +52,24 @@ def test_chord_changes_merge_held_chords_and_skip_silence():
         (72, 67, 64, 48), (72, 67, 64, 48), (None, None, None, 48), (72, 67, 64, 48), (71, 67, 62, 55)
     )
     assert chord_changes(chorale).T.tolist() == [[72, 67, 64, 48], [71, 67, 62, 55]]
+
+
+def test_pitch_class_sets_ignore_octaves_and_doublings():
+    c_major = np.array([[72, 60], [67, 55], [64, 52], [48, 48]])
+    assert pitch_class_sets(c_major).tolist() == [(1 << 0) | (1 << 4) | (1 << 7)] * 2
+
+
+def test_harmonic_positions_are_full_chords_on_the_eighth_grid():
+    soprano = [(72, 1), (74, 1), (76, 2), (77, 4)]
+    chorale = voices(soprano, [(67, 8)], [(64, 8)], [(48, 4), (None, 4)])
+    assert harmonic_positions(chorale)[0].tolist() == [72, 76]  # 74 is off the grid, 77 over a rest
+    shifted = voices(soprano, [(67, 8)], [(64, 8)], [(48, 4), (None, 4)], pickup=3)
+    assert harmonic_positions(shifted)[0].tolist() == [74, 76]
+
+
+def test_mean_per_voice_and_over_all():
+    means = mean_per_voice(np.array([0, 0, 0, 2]), np.array([True, False, False, True]))
+    assert means["soprano"] == pytest.approx(1 / 3)
+    assert math.isnan(means["alto"]) and means["tenor"] == 1.0
+    assert means["all"] == 0.5
+    assert math.isnan(mean_per_voice(np.array([], int), np.array([], bool))["all"])

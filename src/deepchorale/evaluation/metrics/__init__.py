@@ -21,10 +21,14 @@ from deepchorale.evaluation.metrics.groove_consistency import groove_consistency
 from deepchorale.evaluation.metrics.integrated_loudness import integrated_loudness
 from deepchorale.evaluation.metrics.large_leap_rate import large_leap_rate
 from deepchorale.evaluation.metrics.major_mode import major_mode
+from deepchorale.evaluation.metrics.major_triad_rate import major_triad_rate
 from deepchorale.evaluation.metrics.mean_melodic_interval import mean_melodic_interval
 from deepchorale.evaluation.metrics.mean_pitch import mean_pitch
 from deepchorale.evaluation.metrics.n_pitch_classes_used import n_pitch_classes_used
+from deepchorale.evaluation.metrics.non_chord_tone_rate import non_chord_tone_rate
+from deepchorale.evaluation.metrics.note_length_share import note_length_share
 from deepchorale.evaluation.metrics.originality import NgramIndex, originality
+from deepchorale.evaluation.metrics.outer_voice_motion import outer_voice_motion
 from deepchorale.evaluation.metrics.parallel_fifths import parallel_fifths
 from deepchorale.evaluation.metrics.parallel_octaves import parallel_octaves
 from deepchorale.evaluation.metrics.pitch_class_entropy import pitch_class_entropy
@@ -33,13 +37,18 @@ from deepchorale.evaluation.metrics.polyphony import polyphony
 from deepchorale.evaluation.metrics.polyphony_rate import polyphony_rate
 from deepchorale.evaluation.metrics.qualified_note_rate import qualified_note_rate
 from deepchorale.evaluation.metrics.range_violation_rate import range_violation_rate
+from deepchorale.evaluation.metrics.register_outlier_rate import register_outlier_rate
+from deepchorale.evaluation.metrics.repeated_note_rate import repeated_note_rate
 from deepchorale.evaluation.metrics.scale_consistency import scale_consistency
 from deepchorale.evaluation.metrics.spacing_violation_rate import spacing_violation_rate
 from deepchorale.evaluation.metrics.tonal_distance import tonal_distance
+from deepchorale.evaluation.metrics.triad_doubling import triad_doubling
+from deepchorale.evaluation.metrics.triad_inversion import triad_inversion
 from deepchorale.evaluation.metrics.triad_or_seventh_rate import triad_or_seventh_rate
 from deepchorale.evaluation.metrics.true_peak import true_peak
 from deepchorale.evaluation.metrics.used_pitch_classes_per_bar import used_pitch_classes_per_bar
 from deepchorale.evaluation.metrics.voice_crossing_rate import voice_crossing_rate
+from deepchorale.evaluation.metrics.voice_spacing import voice_spacing
 
 Metric = Callable[[Chorale], float | dict[str, float]]
 
@@ -64,11 +73,21 @@ METRICS: dict[str, Metric] = {
     "voice_crossing_rate": voice_crossing_rate,
     "spacing_violation_rate": spacing_violation_rate,
     "range_violation_rate": range_violation_rate,
+    "register_outlier_rate": register_outlier_rate,
+    "voice_spacing": voice_spacing,
     "mean_melodic_interval": mean_melodic_interval,
     "large_leap_rate": large_leap_rate,
+    "repeated_note_rate": repeated_note_rate,
+    "outer_voice_motion": outer_voice_motion,
     # harmony
     "triad_or_seventh_rate": triad_or_seventh_rate,
+    "non_chord_tone_rate": non_chord_tone_rate,
+    "major_triad_rate": major_triad_rate,
+    "triad_inversion": triad_inversion,
+    "triad_doubling": triad_doubling,
     "final_cadence_on_tonic": final_cadence_on_tonic,
+    # rhythm
+    "note_length_share": note_length_share,
     # descriptors (emotional resonance)
     "mean_pitch": mean_pitch,
     "major_mode": major_mode,

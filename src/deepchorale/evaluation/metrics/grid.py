@@ -1,4 +1,4 @@
-"""Array views of a `Chorale` shared by the metrics: notes, the metrical grid, chord changes.
+"""Array views of a `Chorale` shared by the metrics: notes, the metrical grid, chords.
 
 Conventions every metric follows:
 - A note is one onset of one voice up to the next onset or rest of that voice (`Chorale.notes()`).
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deepchorale.data.chorale import REST, STEPS_PER_QUARTER, Chorale
+from deepchorale.data.chorale import REST, STEPS_PER_QUARTER, VOICES, Chorale
 
 
 @dataclass(frozen=True)
@@ -106,3 +106,33 @@ def chord_changes(chorale: Chorale) -> np.ndarray:
         return pitches
     changed = np.any(pitches[:, 1:] != pitches[:, :-1], axis=0)
     return pitches[:, np.concatenate([[True], changed])]
+
+
+def pitch_class_sets(pitches: np.ndarray) -> np.ndarray:
+    """(V, K) sounding pitches (no rests) -> (K,) 12-bit pitch-class sets, bit p set when class p sounds.
+
+    The index into the `data.chords` lookups (`IS_CHORD`, `chord_roots`).
+    """
+    return np.bitwise_or.reduce(1 << (pitches.astype(np.int64) % 12), axis=0)
+
+
+def harmonic_positions(chorale: Chorale) -> np.ndarray:
+    """(4, K) the pitches at every 8th-note position where all four voices sound.
+
+    8th-note positions are the steps an even number of 16ths from the first downbeat, so a chord
+    is sampled on every 8th it lasts (duration-weighted at 8th resolution) and a 16th off that grid
+    (the second of two 16ths, most often a passing note) is never seen.
+    """
+    eighths = chorale.pitches[:, chorale.pickup % 2 :: 2]
+    return eighths[:, np.all(eighths != REST, axis=0)]
+
+
+def mean_per_voice(voice: np.ndarray, values: np.ndarray) -> dict[str, float]:
+    """Mean of `values` (one per note, interval, ...; booleans give a share) over the items of each
+    voice (`voice`: 0-3 per item) and over all items ("all"); NaN where there are none."""
+    counts = np.bincount(voice, minlength=len(VOICES))
+    sums = np.bincount(voice, weights=values, minlength=len(VOICES))
+    with np.errstate(invalid="ignore", divide="ignore"):  # no items: NaN, as documented
+        means = dict(zip(VOICES, (sums / counts).tolist()))
+        means["all"] = float(sums.sum() / counts.sum())
+    return means

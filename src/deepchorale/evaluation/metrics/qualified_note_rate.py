@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from deepchorale.data.chorale import VOICES, Chorale
-from deepchorale.evaluation.metrics.grid import notes
+from deepchorale.data.chorale import Chorale
+from deepchorale.evaluation.metrics.grid import mean_per_voice, notes
 
 MIN_STEPS = 3  # a dotted eighth at 16ths
 
@@ -24,10 +22,4 @@ def qualified_note_rate(chorale: Chorale, min_steps: int = MIN_STEPS) -> dict[st
     Pypianoroll 1.0.4's version underflows on boolean input and uses a strict "longer than".
     """
     found = notes(chorale)
-    qualified = found.duration >= min_steps
-    rates = {}
-    for v, name in enumerate(VOICES):
-        in_voice = found.voice == v
-        rates[name] = float(qualified[in_voice].mean()) if in_voice.any() else float(np.nan)
-    rates["all"] = float(qualified.mean()) if len(found) else float(np.nan)
-    return rates
+    return mean_per_voice(found.voice, found.duration >= min_steps)

@@ -6,6 +6,7 @@ import numpy as np
 
 from deepchorale.data.chorale import REST, Chorale
 from deepchorale.data.chords import IS_CHORD
+from deepchorale.evaluation.metrics.grid import pitch_class_sets
 
 
 def triad_or_seventh_rate(chorale: Chorale) -> float:
@@ -27,5 +28,4 @@ def triad_or_seventh_rate(chorale: Chorale) -> float:
     full = np.all(pitches != REST, axis=0)
     if not full.any():
         return float(np.nan)
-    pitch_set = np.bitwise_or.reduce(1 << (pitches[:, full].astype(np.int64) % 12), axis=0)
-    return float(IS_CHORD[pitch_set].mean())
+    return float(IS_CHORD[pitch_class_sets(pitches[:, full])].mean())

@@ -1,0 +1,90 @@
+"""Register-outlier rate: notes outside the register Bach's voices normally keep to.
+
+The bands are derived from the training split of the committed manifest and stored in
+`evaluation/reference/bach_registers.json`; rebuild them (deterministic; the tests check the stored
+file against a fresh computation) with
+
+    .venv/bin/python -m deepchorale.evaluation.metrics.register_outlier_rate
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from deepchorale.data.chorale import VOICES, Chorale
+from deepchorale.evaluation.metrics.grid import mean_per_voice, notes
+
+BANDS_PATH = Path(__file__).resolve().parents[4] / "evaluation" / "reference" / "bach_registers.json"
+PERCENTILES = (2, 98)
+
+
+def register_bands(chorales: Sequence[Chorale], percentiles: tuple[float, float] = PERCENTILES) -> np.ndarray:
+    """(4, 2) int: each voice's `percentiles` of the pitches of its notes (each note counted once).
+
+    Percentiles by the inverted CDF, so a band's ends are pitches that occur: the low end is the
+    lowest pitch with at least 2% of the voice's notes at or below it, the high end the lowest with
+    at least 98%.
+    """
+    found = [notes(chorale) for chorale in chorales]
+    voice = np.concatenate([n.voice for n in found])
+    pitch = np.concatenate([n.pitch for n in found])
+    return np.array(
+        [np.percentile(pitch[voice == v], percentiles, method="inverted_cdf") for v in range(len(VOICES))],
+        np.int64,
+    )
+
+
+@cache
+def bach_bands() -> np.ndarray:
+    """The committed bands, (4, 2) MIDI pitches (lowest, highest) per voice, soprano first."""
+    stored = json.loads(BANDS_PATH.read_text())["bands"]
+    return np.array([stored[voice] for voice in VOICES], np.int64)
+
+
+def register_outlier_rate(chorale: Chorale) -> dict[str, float]:
+    """Share of notes below their voice's p2 or above its p98 in Bach, per voice and over all notes.
+
+    The bands are the 2nd and 98th percentiles of each voice's note pitches over Bach's training
+    split (`register_bands`): S 62-78, A 58-71, T 53-66, B 41-60, which leave out 2.4% of the
+    training notes (a chorale in a high or low key more, most fewer: per piece 2% on average, the
+    median 1%). Notes are counted once each, whatever their length. NaN for a voice (or piece)
+    without notes.
+
+    Unlike `range_violation_rate`, whose generous textbook ranges only catch the unsingable, this
+    sees a texture voiced consistently higher or lower than Bach's, or one voice drifting out of
+    its register.
+
+    Source: ours, Bach's empirical per-voice registers (issue 22: a generated track voiced above
+    Bach's p95 in every voice passed the textbook ranges); those ranges are Kostka & Payne's and
+    Aldwell & Schachter's (`range_violation_rate`).
+    """
+    found = notes(chorale)
+    bands = bach_bands()
+    outside = (found.pitch < bands[found.voice, 0]) | (found.pitch > bands[found.voice, 1])
+    return mean_per_voice(found.voice, outside)
+
+
+def main() -> None:
+    from deepchorale.atomic import write_json
+    from deepchorale.evaluation.reference import bach_split  # imports this package: not at module level
+
+    bands = register_bands(bach_split("train"))
+    write_json(
+        BANDS_PATH,
+        {
+            "description": "Bach chorales, train split of the committed manifest: each voice's "
+            f"p{PERCENTILES[0]} and p{PERCENTILES[1]} of note pitches (MIDI), register_bands",
+            "percentiles": list(PERCENTILES),
+            "bands": {voice: band.tolist() for voice, band in zip(VOICES, bands)},
+        },
+    )
+    print(f"{dict(zip(VOICES, bands.tolist()))} -> {BANDS_PATH}")
+
+
+if __name__ == "__main__":
+    main()
