@@ -24,8 +24,8 @@ from hydra import compose as compose_config
 from hydra import initialize_config_module
 
 import deepchorale.resolvers  # noqa: F401  (registers ${project_root:})
-from deepchorale.compose.bundle import render_files
 from deepchorale.compose.critic import Critic
+from deepchorale.compose.export import render_files
 from deepchorale.compose.melody import load_melody
 from deepchorale.compose.pipeline import compose_track
 from deepchorale.compose.settings import stage_settings

@@ -123,7 +123,7 @@ def main() -> None:
     held_out_judge = load_model(args.held_out_judge) if args.held_out_judge else None
     with tempfile.TemporaryDirectory(prefix="music_quality_") as folder:
         jobs = compose_tracks(melodies, args.seeds, args.overrides, Path(folder))
-        results = [json.loads(next(job.glob("*/results.json")).read_text()) for job in jobs]
+        results = [json.loads((job / "results.json").read_text()) for job in jobs]
         tracks = [from_midi(next(job.glob("*/*.mid"))) for job in jobs]
     rows = [
         {"melody": r["melody"], "seed": r["seed"], "seconds": r["duration_seconds"], **row}

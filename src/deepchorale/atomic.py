@@ -1,12 +1,13 @@
 """Write outputs all-or-nothing: to a temporary name beside the target, renamed on success.
 
-A crash or a bad input therefore never leaves a half-written file where a reader expects one.
+A crash or a bad input therefore never leaves a half-written file or folder where a reader expects one.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,22 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_folder(path: str | Path) -> Iterator[Path]:
+    """Yield an empty hidden folder beside `path`; it replaces `path` only if the block succeeds.
+    Its name is fixed, so the next attempt clears what a killed one left."""
+    path = Path(path)
+    staging = path.parent / f".{path.name}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        yield staging
+        shutil.rmtree(path, ignore_errors=True)
+        staging.rename(path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_json(path: str | Path, data) -> Path:

@@ -40,7 +40,7 @@ def test_a_disabled_stage_has_no_settings_and_the_prior_can_be_turned_off():
     assert built["harmony"].voice_leading is None
     assert isinstance(settings()["revision"], RevisionSettings)
     assert settings("revise.enabled=false")["revision"] is None
-    assert settings("judge=null")["revision"] is None  # the judge finds the windows to revise
+    assert settings("critic=null")["revision"] is None  # the critic finds the windows to revise
 
 
 def test_the_python_api_defaults_are_the_clis():

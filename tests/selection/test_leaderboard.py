@@ -6,17 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepchorale.compose.bundle import slug
 from deepchorale.evaluation.reference import REFERENCE_PATH, read_reference
-from deepchorale.selection.bundle import bundle_name
-from deepchorale.selection.leaderboard import (
-    Run,
-    SelectionError,
-    find_runs,
-    guard_rails,
-    lookup,
-    rank,
-)
+from deepchorale.selection.leaderboard import Run, SelectionError, find_runs, guard_rails, rank
 
 RAILS_METRICS = ["parallel_fifths", "parallel_octaves", "triad_or_seventh_rate"]
 
@@ -31,21 +22,6 @@ def write_run(folder: Path, results: dict | str | None, task: str = "compose", h
     if results is not None:
         (folder / "results.json").write_text(results if isinstance(results, str) else json.dumps(results))
     return folder
-
-
-def test_lookup_reaches_nested_keys_that_hold_dots_and_slashes():
-    results = {
-        "val/loss": 1.0,
-        "test": {"test/nll_note": 2.0},
-        "metrics": {"empty_bar_rate/all": 3.0},
-        "a.b": 4,
-    }
-    assert lookup(results, "val/loss") == 1.0
-    assert lookup(results, "test.test/nll_note") == 2.0
-    assert lookup(results, "metrics.empty_bar_rate/all") == 3.0
-    assert lookup(results, "a.b") == 4
-    with pytest.raises(KeyError):
-        lookup(results, "metrics.parallel_fifths")
 
 
 def test_guard_rails_are_bachs_p10_p90():
@@ -108,7 +84,7 @@ def test_rails_not_measured_do_not_hold_a_run_back(tmp_path):
 def test_find_runs_skips_copies_summaries_and_lists_failures(tmp_path):
     sweep = tmp_path / "logs"
     track = write_run(sweep / "compose" / "0", composed(50))
-    write_run(track / "j-s-bot-deepchorale-baroque", composed(50), hydra=False)  # the bundle's copy
+    (track / "j-s-bot-deepchorale-baroque").mkdir()  # its track's folder: no record, no run
     write_run(sweep / "compose" / "1", {"error": "melody 'x' is not a built-in tune", "job": "1 (melody=x)"})
     write_run(sweep / "compose" / "2", None)  # stopped before writing results
     write_run(sweep / "compose" / "3", "{not json")
@@ -134,14 +110,6 @@ def test_find_runs_skips_copies_summaries_and_lists_failures(tmp_path):
         find_runs(str(tmp_path / "missing"))
     with pytest.raises(SelectionError, match="no runs found"):
         find_runs(str(sweep / "select" / "runs"))
-
-
-def test_the_default_bundle_name_is_composes():
-    parts = ("J S Bot", "deepchorale", "baroque")
-    assert bundle_name(*parts) == "-".join(slug(part) for part in parts) == "j-s-bot-deepchorale-baroque"
-    assert bundle_name("Ada  Lovelace!", "Analytical Engines Ltd.", "Baroque/Fugue") == (
-        "ada-lovelace-analytical-engines-ltd-baroque-fugue"
-    )
 
 
 def test_the_leaderboard_shows_the_overrides_that_set_runs_apart(tmp_path):

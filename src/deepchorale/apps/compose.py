@@ -1,5 +1,5 @@
-"""`deepchorale compose`: a melody -> a bundle with MIDI, MusicXML, WAV, FLAC, piano roll, results
-(`compose/pipeline.py` composes, `compose/bundle.py` writes)."""
+"""`deepchorale compose`: a melody -> a bundle (MIDI, MusicXML, WAV, FLAC, piano roll) and the
+run's results.json (`compose/pipeline.py` composes, `compose/export.py` renders the bundle)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from deepchorale.apps.runner import UserInputError, hydra_app
-from deepchorale.compose.bundle import write_bundle
 from deepchorale.compose.critic import Critic
+from deepchorale.compose.export import write_bundle
 from deepchorale.compose.melody import MelodyError, load_melody, with_given_key_and_tempo
 from deepchorale.compose.pipeline import compose_track
 from deepchorale.compose.settings import SettingsError, load_harmoniser, stage_settings

@@ -4,8 +4,8 @@ errors, and W&B closed on every way out (lightning-hydra-template's `task_wrappe
 `hydra_app("data")` turns `task(cfg, output_dir) -> dict` into a Hydra entry point that
 - saves the fully resolved config as `config.yaml` in the run's output dir (Hydra's own
   `.hydra/config.yaml` keeps interpolations unresolved),
-- writes the returned figures to `results.json` (atomically, so a failed single run leaves none:
-  its record is the line on stderr and its exit status, as `select` and `search` read them),
+- writes the returned figures to `results.json` (`run_records`; atomically, so a failed single run
+  leaves none: its record is the line on stderr and its exit status, as `select` and `search` read them),
 - turns a `UserInputError`, or a config value that its `_target_` refuses, into one line on
   stderr: a single run then exits with status 2; a job of a multirun records why in its
   `results.json` and returns NaN (sweepers mark the trial failed), so the other jobs still run,
@@ -35,8 +35,9 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 import deepchorale.resolvers  # noqa: F401  (registers ${best_precision:} before Hydra composes)
-from deepchorale.atomic import write_json, write_text
+from deepchorale.atomic import write_text
 from deepchorale.host_memory import retain_freed_memory
+from deepchorale.run_records import write_results
 from deepchorale.tracking import finish_wandb
 
 CONFIG_PATH = "pkg://deepchorale.conf"
@@ -100,7 +101,7 @@ def hydra_app(config_name: str) -> Callable:
                 read its results.json."""
                 finish_wandb(status)
                 if status and multirun:
-                    write_json(output_dir / "results.json", {"error": str(reason), "job": job})
+                    write_results(output_dir, {"error": str(reason), "job": job})
 
             write_text(output_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
             if cfg.get("retain_freed_memory") and not retain_freed_memory():
@@ -120,7 +121,7 @@ def hydra_app(config_name: str) -> Callable:
                 end_job(exit_status(error), describe(error))
                 raise
             end_job(0)
-            write_json(output_dir / "results.json", results)
+            write_results(output_dir, results)
             metric = cfg.get("optimized_metric")
             return results.get(metric) if metric else None
 

@@ -20,9 +20,10 @@ from rich.table import Table
 
 from deepchorale.apps.runner import UserInputError, hydra_app
 from deepchorale.atomic import write_json, write_text
-from deepchorale.selection.bundle import bundle_name, export_bundle
+from deepchorale.run_records import bundle_name
 from deepchorale.selection.leaderboard import SelectionError, find_runs, guard_rails, rank, rows
 from deepchorale.selection.report import JUDGE_KEY, judge_band, write_report
+from deepchorale.selection.submission import export_submission
 
 
 def show(table_rows: list[dict], key: str, rail_metrics: list[str], columns: list[str]) -> None:
@@ -65,7 +66,7 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
 
     winner = entries[0]
     name = bundle_name(cfg.bundle.fullname, cfg.bundle.company, cfg.bundle.genre)
-    bundle = export_bundle(winner, output_dir, name)
+    bundle = export_submission(winner, output_dir, name)
     print(
         f"winner: {winner.name} ({key} {winner.score:.4g})"
         + (f"; breaks {'; '.join(winner.breaches)}" if winner.breaches else "")

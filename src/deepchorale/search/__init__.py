@@ -2,5 +2,6 @@
 
 `space` turns config into distributions and a trial's parameters into Hydra overrides, `study`
 holds the shared study (storage, stale trials, the trial table), `worker` runs trials as CLI
-processes, and `pruning` is the callback a trial process reports its validation values with.
+processes, `pruning` is the callback a trial process reports its validation values with, and
+`trial_wandb` writes the W&B run of a trial whose app logs none.
 """

@@ -10,8 +10,6 @@ callback decided), anything else is FAIL with the last line of the trial's log a
 from __future__ import annotations
 
 import ctypes
-import json
-import math
 import signal
 import subprocess
 import sys
@@ -24,6 +22,7 @@ import optuna
 from optuna.trial import TrialState
 
 from deepchorale.atomic import write_json, write_text
+from deepchorale.run_records import RESULTS, RecordError, as_number, lookup, read_results
 from deepchorale.search.pruning import PRUNED_EXIT
 from deepchorale.search.space import as_overrides, override_value, suggest
 from deepchorale.search.study import (
@@ -37,7 +36,7 @@ from deepchorale.search.study import (
     running,
     trial_table,
 )
-from deepchorale.search.tracking import record_trial
+from deepchorale.search.trial_wandb import record_trial
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)  # the worker prints one line per trial itself
 
@@ -49,7 +48,7 @@ class Search:
     study_dir: Path
     storage: str  # a journal file's path or an RDB URL (study.storage_spec)
     space: dict[str, dict]  # checked by space.check_space
-    objective: str  # a key of the trial's results.json; `a.b` reaches into nested figures
+    objective: str  # a key of the trial's results.json, read as select reads its criterion
     direction: str = "minimize"
     n_trials: int = 20
     overrides: list[str] = field(default_factory=list)  # fixed for every trial
@@ -60,18 +59,6 @@ class Search:
     # overrides; "worker" = the task has no logger (compose): the worker records a run per trial.
     wandb: str = "none"
     heartbeat_seconds: float = 30.0
-
-
-def lookup(results: dict, key: str) -> object:
-    """`results[key]`, or for `a.b.c` the nested `results[a][b][c]` (metric names keep their `/`)."""
-    if key in results:
-        return results[key]
-    node = results
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def trial_command(search: Search, number: int, params: dict, run_dir: Path) -> list[str]:
@@ -101,11 +88,26 @@ def last_line(log: Path) -> str:
     return lines[-1].strip()[:500] if lines else "no output"
 
 
+def objective_value(run_dir: Path, objective: str) -> tuple[float | None, str | None]:
+    """A trial that exited 0: (its objective, None) from its results.json, or (None, why there is none)."""
+    try:
+        value = lookup(read_results(run_dir), objective)
+    except FileNotFoundError:
+        return None, f"exit 0 but no {RESULTS}"
+    except RecordError as error:
+        return None, f"exit 0 but {error}"
+    except KeyError:
+        value = None
+    if as_number(value) is None:
+        return None, f"{RESULTS} has no finite {objective} (got {value!r})"
+    return as_number(value), None
+
+
 def run_trial(search: Search, study: optuna.Study, trial: optuna.Trial, params: dict) -> tuple:
     """Run one trial's process; returns (state, value, error, process seconds)."""
     run_dir = (search.study_dir / "trials" / str(trial.number)).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "results.json").unlink(missing_ok=True)  # a retried number never reads an old result
+    (run_dir / RESULTS).unlink(missing_ok=True)  # a retried number never reads an old result
     spec = {"study_name": search.study_name, "storage": search.storage, "number": trial.number,
             "monitor": search.pruning_metric, "pruner": search.pruner, "params": params}  # fmt: skip
     write_json(run_dir / "trial.json", spec)
@@ -123,13 +125,8 @@ def run_trial(search: Search, study: optuna.Study, trial: optuna.Trial, params: 
         return TrialState.PRUNED, None, None, seconds
     if code != 0:
         return TrialState.FAIL, None, f"exit {code}: {last_line(run_dir / 'trial.log')}", seconds
-    if not (run_dir / "results.json").is_file():
-        return TrialState.FAIL, None, "exit 0 but no results.json", seconds
-    value = lookup(json.loads((run_dir / "results.json").read_text()), search.objective)
-    if not isinstance(value, int | float) or not math.isfinite(value):
-        error = f"results.json has no finite {search.objective} (got {value!r})"
-        return TrialState.FAIL, None, error, seconds
-    return TrialState.COMPLETE, float(value), None, seconds
+    value, error = objective_value(run_dir, search.objective)
+    return TrialState.FAIL if error else TrialState.COMPLETE, value, error, seconds
 
 
 def run_worker(search: Search, make_sampler: Callable[[int], optuna.samplers.BaseSampler], seed: int = 0,

@@ -1,2 +1,2 @@
-"""`deepchorale select`'s library: gather and rank runs (leaderboard), export the winner (bundle),
-and the static HTML report (report)."""
+"""`deepchorale select`'s library: gather and rank runs (leaderboard), export the winner
+(submission), and the static HTML report (report)."""

@@ -1,27 +1,26 @@
 """Gather runs from disk and rank them: the leaderboard behind `deepchorale select`.
 
 A run is a folder that Hydra ran an app in (it holds `.hydra/`) or that holds a `results.json`.
-Every app started through `hydra_app` writes `results.json` there, so any kind of run (compose,
-train, evaluate, search trials) can be ranked by a key of it. What is not a run of its own:
-- a folder without `.hydra/` inside a run: compose's bundle keeps a copy of the run's results.json;
-- a `select` run and everything under it: its exported bundle is a copy of another run's;
+Every app started through `hydra_app` writes `results.json` there (`deepchorale.run_records`), so
+any kind of run (compose, train, evaluate, search trials) can be ranked by a key of it. What is
+not a run of its own:
+- a `select` run and everything under it: its exported bundle holds a copy of another run's record;
 - a `search` worker's own run folder (its results.json sums up its trials); the trials are runs.
 
 A run counts as failed, listed but never ranked, when its results.json carries an `error` key, is
 not valid JSON, or is missing from a Hydra run folder (the app stopped early or is still running).
 
 Ranking. The criterion is a dotted key into results.json (`judge_score`, `metrics.parallel_fifths`,
-`val/loss`, `test.test/nll_note`), maximised or minimised. Guard-rails are bands of real Bach (the
-p10-p90 of the reference test split, `evaluation/reference/bach_test.json`) for metrics of
-`compute_metrics`: a high judge score with Bach-implausible voice leading is worth less than a lower
-score inside every band, so runs that break a rail rank after all those that break none.
+`val/loss`, `test.test/nll_note`; read as search reads its objective), maximised or minimised.
+Guard-rails are bands of real Bach (the p10-p90 of the reference test split,
+`evaluation/reference/bach_test.json`) for metrics of `compute_metrics`: a high judge score with
+Bach-implausible voice leading is worth less than a lower score inside every band, so runs that
+break a rail rank after all those that break none.
 """
 
 from __future__ import annotations
 
 import glob
-import json
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np
 import yaml
 
 from deepchorale.evaluation.reference import read_reference
+from deepchorale.run_records import RESULTS, RecordError, as_number, figures, lookup, read_results
 
 METRICS_KEY = "metrics"  # compose and evaluate keep `compute_metrics`'s figures under this key
 
@@ -77,36 +77,6 @@ class Entry:
     varied: str = ""  # the run's overrides that not every run shares: what sets it apart
 
 
-def lookup(results: dict, key: str):
-    """The value at a dotted key, where key parts may themselves hold dots or slashes: the longest
-    matching prefix wins at each level (`test.test/nll_note`, `metrics.empty_bar_rate/all`)."""
-    if key in results:
-        return results[key]
-    parts = key.split(".")
-    for cut in range(len(parts) - 1, 0, -1):
-        head, rest = ".".join(parts[:cut]), ".".join(parts[cut:])
-        if isinstance(results.get(head), dict):
-            return lookup(results[head], rest)
-    raise KeyError(key)
-
-
-def as_number(value) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
-def numeric_keys(results: dict, prefix: str = "") -> list[str]:
-    """Every dotted key of a results dict that holds a number: what a criterion may name."""
-    keys = []
-    for key, value in results.items():
-        if isinstance(value, dict) and key != "settings":  # compose's settings echo the config
-            keys += numeric_keys(value, f"{prefix}{key}.")
-        elif as_number(value) is not None:
-            keys.append(prefix + key)
-    return keys
-
-
 def expand(patterns: str | list[str]) -> list[Path]:
     """Folders or results.json files named by paths or globs (`**` recurses)."""
     patterns = [patterns] if isinstance(patterns, str) else list(patterns)
@@ -132,18 +102,15 @@ def read_run(folder: Path) -> Run:
     overrides_file = folder / ".hydra" / "overrides.yaml"
     overrides = yaml.safe_load(overrides_file.read_text()) if overrides_file.is_file() else None
     run = Run(folder, None, overrides=[str(o) for o in overrides or []])
-    path = folder / "results.json"
-    if not path.is_file():
-        run.failure = "no results.json: the run failed or has not finished"
-        return run
     try:
-        results = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        run.failure = "results.json is not valid JSON"
+        results = read_results(folder)
+    except FileNotFoundError:
+        run.failure = f"no {RESULTS}: the run failed or has not finished"
         return run
-    if not isinstance(results, dict):
-        run.failure = "results.json does not hold an object"
-    elif "error" in results:
+    except RecordError as error:
+        run.failure = str(error)
+        return run
+    if "error" in results:  # a failed multirun job's record (apps/runner.py)
         run.failure = f"error: {results['error']}"
     else:
         run.results = results
@@ -155,10 +122,10 @@ def find_runs(patterns: str | list[str]) -> list[Run]:
     candidates = set()
     for path in expand(patterns):
         if path.is_file():
-            if path.name == "results.json":
+            if path.name == RESULTS:
                 candidates.add(path.parent)
             continue
-        candidates |= {p.parent for p in path.rglob("results.json")}
+        candidates |= {p.parent for p in path.rglob(RESULTS)}
         candidates |= {p.parent for p in path.rglob(".hydra") if p.is_dir()}
         if (path / ".hydra").is_dir():
             candidates.add(path)
@@ -171,9 +138,7 @@ def find_runs(patterns: str | list[str]) -> list[Run]:
     kept = [
         folder
         for folder in candidates
-        if tasks[folder] not in ("select", "search")
-        and not inside(folder, selects)
-        and ((folder / ".hydra").is_dir() or not inside(folder, candidates))
+        if tasks[folder] not in ("select", "search") and not inside(folder, selects)
     ]
     if not kept:
         named = patterns if isinstance(patterns, str) else ", ".join(patterns)
@@ -230,7 +195,7 @@ def rank(runs: list[Run], key: str, mode: str, rails: list[Rail]) -> list[Entry]
                 entry.breaches.append(breach)
         entries.append(entry)
     if not any(entry.status == "ranked" for entry in entries):
-        keys = numeric_keys(succeeded[0].results)
+        keys = list(figures(succeeded[0].results))
         available = ", ".join(keys[:20]) + (", ..." if len(keys) > 20 else "")
         raise SelectionError(
             f"criterion key {key!r} holds a number in none of the {len(succeeded)} runs' results.json; "

@@ -1,4 +1,5 @@
-"""compose's output: a folder with MIDI, MusicXML, WAV, FLAC, piano roll and results.json.
+"""compose's output: the track's folder (the bundle: MIDI, MusicXML, WAV, FLAC, piano roll) and the
+figures that `results.json`, in the run dir, records about it.
 
 The bundle is assembled in a hidden temporary folder and renamed into place only when complete,
 so a failure never leaves a partial bundle behind. Its folder is named
@@ -8,8 +9,6 @@ so a failure never leaves a partial bundle behind. Its folder is named
 from __future__ import annotations
 
 import hashlib
-import re
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from deepchorale.atomic import atomic_path, write_json
+from deepchorale.atomic import atomic_folder, atomic_path
 from deepchorale.compose.pipeline import Composition, soprano_line
 from deepchorale.data.chorale import STEPS_PER_QUARTER, Chorale
 from deepchorale.data.convert import to_midi
@@ -30,6 +29,7 @@ from deepchorale.evaluation.metrics.triad_or_seventh_rate import triad_or_sevent
 from deepchorale.evaluation.metrics.voice_crossing_rate import voice_crossing_rate
 from deepchorale.judge.scoring import judge_probabilities
 from deepchorale.render import add_reverb, master, pianoroll_image, synthesize, write_audio, write_musicxml
+from deepchorale.run_records import bundle_name
 
 STAGE_METRICS = {
     "parallel_fifths": parallel_fifths,
@@ -38,14 +38,6 @@ STAGE_METRICS = {
     "voice_crossing_rate": voice_crossing_rate,
     "spacing_violation_rate": spacing_violation_rate,
 }
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def bundle_name(fullname: str, company: str, genre: str) -> str:
-    return "-".join(slug(part) for part in (fullname, company, genre))
 
 
 def stage_metrics(chorale: Chorale) -> dict[str, float]:
@@ -59,7 +51,7 @@ def sha256(path: str) -> str:
 
 
 def render_files(composition: Composition, render: DictConfig, seed: int, folder: Path, name: str) -> dict:
-    """Write every file of the bundle but results.json into `folder`; returns the audio figures."""
+    """Write every file of the bundle into `folder`; returns the audio figures."""
     chorale, qpm = composition.chorale, composition.plan.qpm
     midi = to_midi(chorale, qpm=qpm, programs=list(render.programs))
     with atomic_path(folder / f"{name}.mid") as temporary:
@@ -91,15 +83,12 @@ def write_bundle(
 ) -> dict:
     """Render `composition` as compose's config `cfg` says into `output_dir/<bundle name>`, graded by
     the evaluation `judge` and scored by compose's `critic` when given (each piece after each stage
-    too); returns what results.json holds. `progress("render", seconds)` is told when the files
-    are written."""
+    too); returns the figures for the run's results.json. `progress("render", seconds)` is told
+    when the files are written."""
     name = bundle_name(cfg.bundle.fullname, cfg.bundle.company, cfg.bundle.genre)
     bundle = output_dir / name
-    staging = output_dir / f".{name}.partial"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
     start = time.perf_counter()
-    try:
+    with atomic_folder(bundle) as staging:
         audio = render_files(composition, cfg.render, cfg.seed, staging, name)
         composition.seconds["render"] = time.perf_counter() - start
         if progress is not None:
@@ -117,11 +106,6 @@ def write_bundle(
         final = {key: float(values[-1]) for key, values in scores.items()}
         files = sorted(p.name for p in staging.iterdir())
         results = describe(composition, cfg, audio, final, stage_scores, bundle, files)
-        write_json(staging / "results.json", results)
-        shutil.rmtree(bundle, ignore_errors=True)
-        staging.rename(bundle)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return results
 
 
@@ -140,7 +124,7 @@ def describe(
     tune = soprano_line(plan)[0]
     return {
         "bundle": str(bundle),
-        "files": [*files, "results.json"],
+        "files": files,
         "melody": melody.name,
         "key": chorale.key_name,
         "meter": f"{chorale.meter[0]}/{chorale.meter[1]}",
