@@ -45,6 +45,7 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
             names,
             reference=cfg.reference,
             judge=cfg.judge,
+            critic=cfg.critic,
             cache_dir=cfg.paths.cache_dir,
             window=cfg.judge_window,
             hop=cfg.judge_hop,

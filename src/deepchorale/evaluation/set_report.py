@@ -35,13 +35,14 @@ def number(value, digits: int = 3) -> str:
 def print_table(pieces: list[dict], failed: list[dict], summary: dict) -> None:
     table = Table(title=f"deepchorale evaluate: {len(pieces)} scored, {len(failed)} failed")
     table.add_column("file", overflow="fold", min_width=12)
-    for header in ("judge", "comb.", *KEY_METRICS.values()):
+    for header in ("judge", "critic", "comb.", *KEY_METRICS.values()):
         table.add_column(header, justify="right")
     for piece in pieces:
         metrics = piece["metrics"]
         table.add_row(
             piece["file"],
             number(piece["judge_score"], 1),
+            number(piece["critic_score"], 1),
             number(piece["combined_score"], 1),
             *(number(metrics.get(name)) for name in KEY_METRICS),
         )
@@ -54,13 +55,22 @@ def print_table(pieces: list[dict], failed: list[dict], summary: dict) -> None:
         console.print(
             f"mean overlapping area with Bach (test split), {len(overlaps)} features: {np.mean(overlaps):.3f}"
         )
-    console.print(summary["judge"])
+    console.print(f"judge (the grade): {summary['judge']}; critic (compose's own): {summary['critic']}")
 
 
 def write_csv(path: Path, pieces: list[dict]) -> None:
     """One row per piece, a column per metric; a NaN or infinite value is an empty cell."""
     names = list(dict.fromkeys(name for piece in pieces for name in piece["metrics"]))
-    columns = ["file", "steps", "key", "judge_score", "combined_score", "ks_pitch_distance", *names]
+    columns = [
+        "file",
+        "steps",
+        "key",
+        "judge_score",
+        "critic_score",
+        "combined_score",
+        "ks_pitch_distance",
+        *names,
+    ]
     with atomic_path(path) as temporary, open(temporary, "w", newline="") as handle:
         writer = csv.DictWriter(handle, columns)
         writer.writeheader()
@@ -73,7 +83,9 @@ def write_csv(path: Path, pieces: list[dict]) -> None:
 
 def set_metrics(summary: dict) -> dict[str, float]:
     """The set's scores as flat metrics: mean scores, and per feature its distances to Bach."""
-    metrics = {f"{key}_mean": summary[key]["mean"] for key in ("judge_score", "combined_score")}
+    metrics = {
+        f"{key}_mean": summary[key]["mean"] for key in ("judge_score", "critic_score", "combined_score")
+    }
     for feature, distance in summary["distances"].items():
         metrics[f"overlap_area/{feature}"] = distance["overlap_area"]
         metrics[f"kl_divergence/{feature}"] = distance["kl_divergence"]
@@ -105,11 +117,14 @@ def log_pieces_table(logger: WandbLogger, pieces: list[dict], chorales: list[Cho
         wandb.Image(pianoroll_image(c.pitches, p["file"], c.bar_steps), caption=p["file"])
         for p, c in list(zip(pieces, chorales))[:images]
     ]
-    table = wandb.Table(columns=["file", "judge_score", "combined_score", *KEY_METRICS, "pianoroll"])
+    table = wandb.Table(
+        columns=["file", "judge_score", "critic_score", "combined_score", *KEY_METRICS, "pianoroll"]
+    )
     for i, piece in enumerate(pieces):
         table.add_data(
             piece["file"],
             piece["judge_score"],
+            piece["critic_score"],
             piece["combined_score"],
             *(piece["metrics"].get(name) for name in KEY_METRICS),
             pictures[i] if i < len(pictures) else None,

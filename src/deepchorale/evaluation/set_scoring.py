@@ -83,13 +83,17 @@ def score_set(
     *,
     reference: str | Path,
     judge: str | Path,
+    critic: str | Path | None,
     cache_dir: str | Path,
     window: int,
     hop: int,
     bootstrap_resamples: int,
     seed: int,
 ) -> tuple[list[dict], dict]:
-    """(per piece scores, set summary); `judge` is the weights file, `window`/`hop` its windows."""
+    """(per piece scores, set summary). `judge` is the evaluation judge's weights file (the grade:
+    judge_score, combined_score, the Fréchet distance on its embeddings), `critic` compose's critic's
+    (critic_score, so the gap between the grade and what compose optimised shows; None = skip);
+    `window`/`hop` their windows."""
     if not Path(reference).is_file():
         raise EvaluationSetupError(
             f"no reference statistics at {reference} (python -m deepchorale.evaluation.reference)"
@@ -98,10 +102,16 @@ def score_set(
     histogram = np.asarray(statistics["pitch_histogram"], float)
     index = NgramIndex.build(load_or_build(cache_dir).chorales)
     model, judge_note = load_judge(judge)
+    critic_model, critic_note = load_judge(critic) if critic else (None, "no critic: critic_score is null")
 
     probabilities = judge_probabilities(model, chorales, window, hop) if model else [None] * len(chorales)
+    critic_scores = (
+        100.0 * judge_probabilities(critic_model, chorales, window, hop)
+        if critic_model
+        else [None] * len(chorales)
+    )
     pieces = []
-    for name, chorale, probability in zip(names, chorales, probabilities):
+    for name, chorale, probability, critic_score in zip(names, chorales, probabilities, critic_scores):
         ks = ks_pitch_distance(chorale, histogram)
         judged = probability is not None
         pieces.append(
@@ -111,13 +121,19 @@ def score_set(
                 "key": chorale.key_name,
                 "judge_score": 100.0 * float(probability) if judged else None,
                 "combined_score": 50.0 * float(probability) + 50.0 * (1 - ks) if judged else None,
+                "critic_score": None if critic_score is None else float(critic_score),
                 "ks_pitch_distance": ks,
                 "metrics": compute_metrics(chorale, index),
             }
         )
 
-    summary: dict = {"pieces": len(pieces), "judge": judge_note, "reference": str(reference)}
-    for key in ("judge_score", "combined_score"):
+    summary: dict = {
+        "pieces": len(pieces),
+        "judge": judge_note,
+        "critic": critic_note,
+        "reference": str(reference),
+    }
+    for key in ("judge_score", "combined_score", "critic_score"):
         values = [p[key] for p in pieces if p[key] is not None]
         interval = bootstrap_ci(values, n=bootstrap_resamples, seed=seed) if values else None
         summary[key] = {"mean": float(np.mean(values)) if values else None, "ci95": interval}
