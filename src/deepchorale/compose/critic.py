@@ -1,10 +1,10 @@
-"""How compose judges its own harmonies: our judge, kept honest by the parallels rule.
+"""How compose judges its own harmonies: the critic (`judge/net.py`), kept honest by the parallels rule.
 
-Our judge's score of one tune's harmonisations varies from a few points to 80 with the seed
-alone (benchmarks/music_quality.py), so drawing a few and keeping the best buys more than any
-sampler setting; and the judge's windows say where a harmonisation is weakest, which is where
-`compose.revise` redraws it. The judge hears voice motion but not every parallel, so they are
-charged too.
+The critic's score of one tune's harmonisations varies widely with the seed alone, so drawing a
+few and keeping the best buys more than any sampler setting; and the critic's windows say where a
+harmonisation is weakest, which is where `compose.revise` redraws it. It hears voice motion but not
+every parallel, so they are charged too. It is not the grade: tracks are graded by the evaluation
+judge (`judge/register_net.py`), which nothing here consults.
 """
 
 from __future__ import annotations

@@ -133,7 +133,7 @@ class JudgeNet(nn.Module):
         self.stages = nn.Sequential(*stages)
         self.embedding = nn.Linear(2 * width, embedding_dim)
         self.head = nn.Sequential(nn.ReLU(), nn.Dropout(dropout), nn.Linear(embedding_dim, 1))
-        # Channels-last convolutions run 2-3x faster on CPU (oneDNN) and on GPUs with tensor cores.
+        # Channels-last: the layout oneDNN's (CPU) and tensor cores' fastest convolutions read.
         self.channels_last = channels_last
         if channels_last:
             self.to(memory_format=torch.channels_last)

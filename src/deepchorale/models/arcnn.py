@@ -193,7 +193,7 @@ class ArcnnNet(nn.Module):
 
 def arcnn_logits(net: ArcnnNet, roll: Tensor, channels_last: bool) -> Tensor:
     """(B, T, P) roll -> (B, T, P) logits; channels-last lets oneDNN (CPU) and cuDNN pick their
-    fastest convolutions, ~20 % a step."""
+    fastest convolutions (`benchmarks/train_throughput.py`, lever no-channels-last)."""
     x = roll.unsqueeze(1)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)

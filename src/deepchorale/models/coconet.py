@@ -100,8 +100,7 @@ class CoconetNet(nn.Module):
 def sampling_net(net: CoconetNet) -> CoconetNet:
     """An eval-mode copy of `net` that computes the same function faster: every batch norm folded
     into the convolution before it (its running statistics are constants once training stops),
-    in the NHWC layout oneDNN's convolutions prefer. On this project's 2-core CPU (bf16 autocast)
-    a 32 x 64 net's forward on a 60 s track runs 3.7x faster (`benchmarks/coconet_sampling_speed.py`).
+    in the NHWC layout oneDNN's convolutions prefer (how much faster: `benchmarks/coconet_sampling_speed.py`).
     A copy, so the module keeps training with its own layers and `state_dict` keys."""
     folded = copy.deepcopy(net).eval()
     if not isinstance(folded.input_norm, nn.Identity):

@@ -48,7 +48,6 @@ class ArcnnModule(pl.LightningModule):
         self.save_hyperparameters(logger=False, ignore=["net", "optimizer", "scheduler"])
         # Hydra partials are code, not data: kept off the checkpoint so it loads with weights_only=True.
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
-        # channels-last lets oneDNN (CPU) and cuDNN pick their fastest convolutions, ~20 % a step.
         self.net = net.to(memory_format=torch.channels_last) if channels_last else net
         self.counts: dict[str, Tensor] = {}
 
