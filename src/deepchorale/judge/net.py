@@ -99,7 +99,48 @@ def masked_pool(features: Tensor, valid: Tensor) -> Tensor:
     return torch.cat([mean, peak], dim=1)
 
 
-class JudgeNet(nn.Module):
+class PooledJudge(nn.Module):
+    """What both judges' nets share: `stages` of strided convolutions over (time, pitch) on the
+    planes `features` makes of the rolls, masked mean+max pooling over the real steps, a linear
+    embedding and a linear head: (B, planes, T, 84) rolls [, (B, T) valid] -> logits (B,),
+    embeddings (B, D)."""
+
+    def build(
+        self,
+        stages: list[nn.Module],
+        width: int,
+        strides: Sequence[Sequence[int]],
+        embedding_dim: int,
+        dropout: float,
+    ) -> None:
+        self.time_strides = [int(stride[0]) for stride in strides]
+        self.stages = nn.Sequential(*stages)
+        self.embedding = nn.Linear(2 * width, embedding_dim)
+        self.head = nn.Sequential(nn.ReLU(), nn.Dropout(dropout), nn.Linear(embedding_dim, 1))
+
+    def features(self, rolls: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def embed(self, rolls: Tensor, valid: Tensor | None = None) -> Tensor:
+        features = self.stages(self.features(rolls))
+        if valid is None:
+            valid = torch.ones(rolls.shape[0], rolls.shape[2], dtype=torch.bool, device=rolls.device)
+        for stride in self.time_strides:  # a position is real if the step it is centred on was
+            valid = valid[:, ::stride]
+        return self.embedding(masked_pool(features, valid))
+
+    def forward(self, rolls: Tensor, valid: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        embedding = self.embed(rolls, valid)
+        return self.head(embedding).squeeze(-1), embedding
+
+
+def conv_stage(width: int, out: int, stride: Sequence[int], kernel=3, padding=1) -> list[nn.Module]:
+    """A convolution downsampling by `stride`, batch norm, ReLU."""
+    stride = tuple(int(s) for s in stride)
+    return [nn.Conv2d(width, out, kernel, stride, padding, bias=False), nn.BatchNorm2d(out), nn.ReLU()]
+
+
+class JudgeNet(PooledJudge):
     """(B, 2, T, 84) rolls [, (B, T) valid] -> logits (B,), embeddings (B, D).
 
     Stages of 3x3 conv + batch norm + ReLU, each downsampling time x pitch by its stride (striding
@@ -120,19 +161,11 @@ class JudgeNet(nn.Module):
         super().__init__()
         if len(channels) != len(strides):
             raise ValueError("one stride per stage: channels and strides must have the same length")
-        self.time_strides = [int(stride[0]) for stride in strides]
         stages, width = [], FEATURES
         for out, stride in zip(channels, strides):
-            stride = tuple(int(s) for s in stride)
-            stages += [
-                nn.Conv2d(width, out, 3, stride, padding=1, bias=False),
-                nn.BatchNorm2d(out),
-                nn.ReLU(),
-            ]
+            stages += conv_stage(width, out, stride)
             width = out
-        self.stages = nn.Sequential(*stages)
-        self.embedding = nn.Linear(2 * width, embedding_dim)
-        self.head = nn.Sequential(nn.ReLU(), nn.Dropout(dropout), nn.Linear(embedding_dim, 1))
+        self.build(stages, width, strides, embedding_dim, dropout)
         # Channels-last: the layout oneDNN's (CPU) and tensor cores' fastest convolutions read.
         self.channels_last = channels_last
         if channels_last:
@@ -141,17 +174,6 @@ class JudgeNet(nn.Module):
     input_planes = 2
     encode = staticmethod(judge_input)
 
-    def embed(self, rolls: Tensor, valid: Tensor | None = None) -> Tensor:
+    def features(self, rolls: Tensor) -> Tensor:
         features = judge_features(rolls)
-        if not self.channels_last:
-            features = features.contiguous()
-        features = self.stages(features)
-        if valid is None:
-            valid = torch.ones(rolls.shape[0], rolls.shape[2], dtype=torch.bool, device=rolls.device)
-        for stride in self.time_strides:  # a position is real if the step it is centred on was
-            valid = valid[:, ::stride]
-        return self.embedding(masked_pool(features, valid))
-
-    def forward(self, rolls: Tensor, valid: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        embedding = self.embed(rolls, valid)
-        return self.head(embedding).squeeze(-1), embedding
+        return features if self.channels_last else features.contiguous()

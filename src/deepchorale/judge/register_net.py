@@ -23,10 +23,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from deepchorale.data.chorale import REST, VOICES
-from deepchorale.judge.net import JUDGE_LOW, JUDGE_PITCHES, masked_pool
+from deepchorale.judge.net import JUDGE_LOW, JUDGE_PITCHES, PooledJudge, conv_stage
 
 INPUT_PLANES = 2 * len(VOICES)
 
@@ -48,8 +48,9 @@ def voice_input(pitches: np.ndarray, onsets: np.ndarray) -> np.ndarray:
     return rolls
 
 
-class RegisterJudgeNet(nn.Module):
-    """(B, 8, T, 84) rolls [, (B, T) valid] -> logits (B,), embeddings (B, D)."""
+class RegisterJudgeNet(PooledJudge):
+    """(B, 8, T, 84) rolls [, (B, T) valid] -> logits (B,), embeddings (B, D); with the defaults
+    84 pitches -> 42 -> 21 -> 7 -> 7 and T -> T/8, as the critic's `JudgeNet`."""
 
     input_planes = INPUT_PLANES
 
@@ -63,36 +64,19 @@ class RegisterJudgeNet(nn.Module):
         super().__init__()
         if len(channels) != len(strides):
             raise ValueError("one stride per stage: channels and strides must have the same length")
-        self.time_strides = [int(stride[0]) for stride in strides]
         height = torch.linspace(-1.0, 1.0, JUDGE_PITCHES)
         self.register_buffer("register_plane", height.view(1, 1, 1, -1), persistent=False)
         stages, width = [], INPUT_PLANES + 1
         for index, (out, stride) in enumerate(zip(channels, strides)):
             kernel, padding = ((3, 13), (1, 6)) if index == 0 else (3, 1)
-            stages += [
-                nn.Conv2d(width, out, kernel, tuple(int(s) for s in stride), padding, bias=False),
-                nn.BatchNorm2d(out),
-                nn.ReLU(),
-            ]
+            stages += conv_stage(width, out, stride, kernel, padding)
             width = out
-        self.stages = nn.Sequential(*stages)
-        self.embedding = nn.Linear(2 * width, embedding_dim)
-        self.head = nn.Sequential(nn.ReLU(), nn.Dropout(dropout), nn.Linear(embedding_dim, 1))
+        self.build(stages, width, strides, embedding_dim, dropout)
         self.to(memory_format=torch.channels_last)  # oneDNN's and cuDNN's fastest convolutions
 
     encode = staticmethod(voice_input)
 
-    def embed(self, rolls: Tensor, valid: Tensor | None = None) -> Tensor:
+    def features(self, rolls: Tensor) -> Tensor:
         batch, _, steps, _ = rolls.shape
         plane = self.register_plane.to(rolls.dtype).expand(batch, 1, steps, JUDGE_PITCHES)
-        x = torch.cat([rolls, plane], 1).contiguous(memory_format=torch.channels_last)
-        features = self.stages(x)
-        if valid is None:
-            valid = torch.ones(batch, steps, dtype=torch.bool, device=rolls.device)
-        for stride in self.time_strides:  # a position is real if the step it is centred on was
-            valid = valid[:, ::stride]
-        return self.embedding(masked_pool(features, valid))
-
-    def forward(self, rolls: Tensor, valid: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        embedding = self.embed(rolls, valid)
-        return self.head(embedding).squeeze(-1), embedding
+        return torch.cat([rolls, plane], 1).contiguous(memory_format=torch.channels_last)
