@@ -14,16 +14,13 @@ import pyloudnorm
 import pytest
 import soundfile
 import torch
-from hydra import compose as compose_config
-from hydra import initialize_config_module
 from omegaconf import OmegaConf
 
 import deepchorale.resolvers  # noqa: F401  (registers ${project_root:})
 from deepchorale.compose.critic import Critic
 from deepchorale.compose.melody import load_melody
 from deepchorale.compose.pipeline import compose_track
-from deepchorale.compose.settings import WITHOUT_CRITIC, default_stage_settings
-from deepchorale.compose.settings import compose_config as packaged_compose_config
+from deepchorale.compose.settings import WITHOUT_CRITIC, compose_config, default_stage_settings
 from deepchorale.data.convert import to_midi
 from deepchorale.judge.scoring import judge_score
 from deepchorale.models.weights import load_model, save_weights
@@ -43,8 +40,8 @@ def tiny_weights(tmp_path_factory):
     paths = {}
     torch.manual_seed(0)  # the same untrained nets on every run
     for name, overrides in shrink.items():
-        with initialize_config_module("deepchorale.conf", version_base="1.3"):
-            cfg = compose_config("train", overrides=overrides)
+        with hydra.initialize_config_module("deepchorale.conf", version_base="1.3"):
+            cfg = hydra.compose("train", overrides=overrides)
         model = hydra.utils.instantiate(cfg.model)
         paths[name] = save_weights(
             model.state_dict(), OmegaConf.to_container(cfg.model), folder / f"{name}.pt"
@@ -216,7 +213,7 @@ def test_make_run_is_what_the_python_api_gives_at_its_defaults(tmp_path):
     assert set(results["stage_metrics"]) == {"harmonize", "revise", "embellish", "ornament"}
     assert results["judge_score"] is not None and 0 <= results["judge_score"] <= 100
 
-    cfg = packaged_compose_config()
+    cfg = compose_config()
     judge, critic = load_model(cfg.judge), load_model(cfg.critic)
     composition = compose_track(load_melody("ode_to_joy"), load_model(cfg.models.coconet),
                                 load_model(cfg.models.arcnn), target_seconds=cfg.duration.target_seconds,
