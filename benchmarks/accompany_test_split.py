@@ -4,9 +4,9 @@
 
 For each weights file (any model of the generator protocol with a `sampler`: Coconet, the GAN),
 keep the soprano of every test chorale and let the model write alto, tenor and bass over the whole
-piece with its shipped sampler settings, a few seeds each; score the results with the shipped judge
-and the symbolic metrics, beside the same scores of Bach's own four voices (the peer). Seconds are
-per piece, timed in the same run.
+piece with its shipped sampler settings, a few seeds each; score the results with the evaluation
+judge (`paths.judge`) and the symbolic metrics, beside the same scores of Bach's own four voices
+(the peer). Seconds are per piece, timed in the same run.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from deepchorale.compose.settings import compose_config
 from deepchorale.data.chorale import Chorale, chorale_from_pitches
 from deepchorale.data.datamodule import ChoraleDataModule
 from deepchorale.evaluation.metrics import compute_metrics
 from deepchorale.judge.scoring import judge_probabilities
 from deepchorale.models.weights import load_model
-from deepchorale.resolvers import project_root
 
 METRICS = ("triad_or_seventh_rate", "parallel_fifths", "parallel_octaves", "voice_crossing_rate",
            "spacing_violation_rate", "empty_bar_rate/bass", "used_pitch_classes_per_bar/all",
@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--out", default="benchmarks/results/accompany_test_split.json")
     args = parser.parse_args()
-    judge = load_model(Path(project_root()) / "evaluation" / "judge" / "weights.pt")
+    judge = load_model(compose_config().judge, kind="judge")
     data = ChoraleDataModule(cache_dir=os.environ.get("DEEPCHORALE_CACHE", ".cache/deepchorale"))
     bach = data.chorales("test")
 

@@ -5,7 +5,7 @@
 For each harmonisation setting (window, Gibbs steps, temperature), harmonise every built-in
 melody, extended to a 60 s track, with the default Coconet of `conf/compose.yaml` and a few seeds
 (no embellishment or ornaments, so only the harmony is judged), then score each result with the
-shipped judge and the voice-leading metrics.
+evaluation judge (`paths.judge`, which compose never consults) and the voice-leading metrics.
 Seconds are quoted as a ratio to the first setting (64-step windows, the first default), timed in
 the same run, so a busy machine shifts all alike.
 """
@@ -20,19 +20,17 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
-from hydra import compose as compose_config
-from hydra import initialize_config_module
 
 import deepchorale.resolvers  # noqa: F401  (registers ${project_root:})
 from deepchorale.compose.harmonize import HarmonySettings
 from deepchorale.compose.melody import load_melody
 from deepchorale.compose.pipeline import compose_track
+from deepchorale.compose.settings import compose_config
 from deepchorale.compose.tunes import BUILTIN_MELODIES
 from deepchorale.data.datamodule import ChoraleDataModule
 from deepchorale.evaluation.metrics import compute_metrics
 from deepchorale.judge.scoring import judge_probabilities
 from deepchorale.models.weights import load_model
-from deepchorale.resolvers import project_root
 
 # The benchmark's own base, stated rather than taken from compose: Coconet's paper temperature,
 # no voice-leading prior, one candidate, so each row shows what one knob does to the bare sampler.
@@ -61,11 +59,10 @@ def main() -> None:
     parser.add_argument("--coconet", default=None, help="a weights file; default: conf/compose.yaml's")
     parser.add_argument("--out", default="benchmarks/results/harmonize_tradeoff.json")
     args = parser.parse_args()
-    with initialize_config_module("deepchorale.conf", version_base="1.3"):
-        cfg = compose_config("compose")
+    cfg = compose_config()
     coconet_path = args.coconet or cfg.models.coconet
     coconet = load_model(coconet_path)
-    judge = load_model(Path(project_root()) / "evaluation" / "judge" / "weights.pt")
+    judge = load_model(cfg.judge, kind="judge")
     data = ChoraleDataModule(cache_dir=os.environ.get("DEEPCHORALE_CACHE", ".cache/deepchorale"))
     data.setup()
     bach = data.chorales("test")

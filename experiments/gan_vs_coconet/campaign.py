@@ -144,6 +144,7 @@ def main() -> None:
             [c.id for c in chorales],
             reference=evaluation.reference,
             judge=evaluation.judge,
+            critic=evaluation.critic,
             cache_dir=cache_dir,
             window=evaluation.judge_window,
             hop=evaluation.judge_hop,

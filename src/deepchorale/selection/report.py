@@ -20,7 +20,7 @@ from deepchorale.atomic import write_text
 from deepchorale.selection.leaderboard import METRICS_KEY, Entry, Rail, track_folder
 
 ASSETS = "report_files"
-JUDGE_KEY = "judge_score"  # compose's score by the Bach judge
+JUDGE_KEY = "judge_score"  # compose's grade by the evaluation judge
 PLOTTED_RUNS = 50  # the best ranked runs in each plot: a search's hundreds of trials would not read
 INSIDE, OUTSIDE, NEUTRAL = "#2e7d32", "#c62828", "#1f3b73"
 STYLE = """
@@ -121,7 +121,7 @@ def leaderboard_table(entries: list[Entry], key: str, rails: list[Rail]) -> str:
 
 
 def judge_band(judge_report: str | Path) -> Rail | None:
-    """Real Bach's judge scores (the judge's report on the Bach test chorales: 5 % and 95 %
+    """Real Bach's scores by the evaluation judge (its report on the Bach test chorales: 5 % and 95 %
     quantiles), to plot compose's judge_score against; None when there is no such report."""
     path = Path(judge_report)
     if not path.is_file():
