@@ -69,6 +69,7 @@ def test_bash_completes_app_names_then_each_apps_overrides():
         "model=arcnn",
         "model=coconet",
         "model=judge",
+        "model=judge_evaluation",
         "model=musegan",
         "model=unet_gan",
     ]

@@ -14,7 +14,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src"
 # selection.
 FLOORS = [
     {"atomic", "host_memory", "precision", "tracking", "conf"},
-    {"resolvers", "data"},
+    {"resolvers", "run_records", "data"},
     {"sampling", "render"},
     {"models"},
     {"judge"},

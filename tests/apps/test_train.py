@@ -22,7 +22,7 @@ from omegaconf import OmegaConf
 import deepchorale.resolvers  # noqa: F401  (the configs use ${best_precision:})
 from deepchorale.apps.train import resume_checkpoint
 from deepchorale.cli import main as cli
-from deepchorale.models.weights import load_model
+from deepchorale.models.weights import load_model, load_training_module
 from tests.conftest import CACHE_DIR, REPO
 from tests.wandb_offline import offline_exit_code, offline_history
 
@@ -112,7 +112,12 @@ def test_gan_small_trains_an_epoch_and_writes_results_and_loadable_weights(tmp_p
         results["metrics"]
     )
     assert "test/loss" in results["test"]
-    assert sum(p.numel() for p in load_model(results["weights"]).parameters()) == results["parameters"]
+    trained = load_training_module(results["weights"])  # the generator and its critic
+    assert sum(p.numel() for p in trained.parameters()) == results["parameters"]
+    generator = load_model(results["weights"])  # inference holds the generator alone
+    assert sum(p.numel() for p in generator.parameters()) == sum(
+        p.numel() for p in trained.generator.parameters()
+    )
 
 
 @pytest.mark.slow

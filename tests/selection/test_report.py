@@ -42,8 +42,8 @@ def test_rails_and_the_judge_score_get_plots_over_bachs_band(tmp_path):
         [Run(tmp_path / "a", {"judge_score": 40.0, "metrics": metrics})], "judge_score", "max", rails
     )
     band = judge_band(REPO / "evaluation" / "judge" / "report.json")
-    # The shipped judge card's 5-95 % band of Bach test scores (evaluation/judge/MODEL_CARD.md).
-    assert band.low == pytest.approx(60.84, abs=0.01) and band.high == pytest.approx(99.78, abs=0.01)
+    # The evaluation judge card's 5-95 % band of Bach test scores (evaluation/judge/MODEL_CARD.md).
+    assert band.low == pytest.approx(87.30, abs=0.01) and band.high == pytest.approx(99.51, abs=0.01)
     page = write_report(entries, "judge_score", "max", rails, tmp_path / "out", 10, band).read_text()
     assert "parallel_fifths in [0, 0.0101] (Bach p10–p90)" in page
     plots = sorted(p.name for p in (tmp_path / "out" / ASSETS).iterdir())

@@ -6,6 +6,8 @@ model is not rewarded for reproducing its training pieces. Per scalar metric of 
 the mean, the std and every piece's value (the distances of `distances.py` need the values), and
 the set's pitch histogram (DeepComposer's KS pitch distance). It is deterministic, so it is
 committed (`evaluation/reference/bach_test.json`) and checked against a fresh build by the tests.
+The same command first rebuilds Bach's per-voice register bands from the TRAIN split
+(`evaluation/reference/bach_registers.json`), which `register_outlier_rate` reads.
 
     .venv/bin/python -m deepchorale.evaluation.reference [--out evaluation/reference/bach_test.json]
 """
@@ -22,8 +24,14 @@ from pathlib import Path
 import numpy as np
 
 from deepchorale.atomic import write_json
-from deepchorale.data.chorale import Chorale
+from deepchorale.data.chorale import VOICES, Chorale
 from deepchorale.evaluation.metrics import compute_metrics
+from deepchorale.evaluation.metrics.register_outlier_rate import (
+    BANDS_PATH,
+    PERCENTILES,
+    bach_bands,
+    register_bands,
+)
 from deepchorale.judge.scoring import pitch_histogram
 
 REFERENCE_PATH = Path(__file__).resolve().parents[3] / "evaluation" / "reference" / "bach_test.json"
@@ -77,11 +85,28 @@ def bach_split(split: str = "test", cache_dir: str | Path | None = None) -> list
     return ChoraleDataModule(cache_dir=str(cache_dir)).chorales(split)
 
 
+def write_register_bands() -> None:
+    """Bach's per-voice register bands from the train split, where `register_outlier_rate` reads them."""
+    bands = register_bands(bach_split("train"))
+    write_json(
+        BANDS_PATH,
+        {
+            "description": "Bach chorales, train split of the committed manifest: each voice's "
+            f"p{PERCENTILES[0]} and p{PERCENTILES[1]} of note pitches (MIDI), register_bands",
+            "percentiles": list(PERCENTILES),
+            "bands": {voice: band.tolist() for voice, band in zip(VOICES, bands)},
+        },
+    )
+    bach_bands.cache_clear()
+    print(f"register bands {dict(zip(VOICES, bands.tolist()))} -> {BANDS_PATH}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="build the Bach reference statistics")
     parser.add_argument("--out", default=str(REFERENCE_PATH))
     parser.add_argument("--split", default="test")
     args = parser.parse_args()
+    write_register_bands()
     reference = build_reference(bach_split(args.split), args.split)
     write_json(args.out, reference)
     print(f"{reference['chorales']} chorales, {len(reference['metrics'])} metrics -> {args.out}")

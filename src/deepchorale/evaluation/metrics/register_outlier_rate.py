@@ -1,10 +1,8 @@
 """Register-outlier rate: notes outside the register Bach's voices normally keep to.
 
-The bands are derived from the training split of the committed manifest and stored in
-`evaluation/reference/bach_registers.json`; rebuild them (deterministic; the tests check the stored
-file against a fresh computation) with
-
-    .venv/bin/python -m deepchorale.evaluation.metrics.register_outlier_rate
+The bands are derived from the training split of the committed manifest (`register_bands`) and
+stored in `evaluation/reference/bach_registers.json`, which `python -m deepchorale.evaluation.reference`
+rebuilds (deterministic; the tests check the stored file against a fresh computation).
 """
 
 from __future__ import annotations
@@ -67,24 +65,3 @@ def register_outlier_rate(chorale: Chorale) -> dict[str, float]:
     bands = bach_bands()
     outside = (found.pitch < bands[found.voice, 0]) | (found.pitch > bands[found.voice, 1])
     return mean_per_voice(found.voice, outside)
-
-
-def main() -> None:
-    from deepchorale.atomic import write_json
-    from deepchorale.evaluation.reference import bach_split  # imports this package: not at module level
-
-    bands = register_bands(bach_split("train"))
-    write_json(
-        BANDS_PATH,
-        {
-            "description": "Bach chorales, train split of the committed manifest: each voice's "
-            f"p{PERCENTILES[0]} and p{PERCENTILES[1]} of note pitches (MIDI), register_bands",
-            "percentiles": list(PERCENTILES),
-            "bands": {voice: band.tolist() for voice, band in zip(VOICES, bands)},
-        },
-    )
-    print(f"{dict(zip(VOICES, bands.tolist()))} -> {BANDS_PATH}")
-
-
-if __name__ == "__main__":
-    main()
