@@ -93,7 +93,7 @@ def turing(cfg: DictConfig) -> dict:
     settings = instantiate(cfg.turing.discriminators)  # a refused value is the user's error
     bach = bach_split("test", cfg.paths.cache_dir)
     count = len(bach) if cfg.turing.chorales is None else cfg.turing.chorales
-    if not MIN_TURING_CHORALES <= count <= len(bach):
+    if not isinstance(count, int) or not MIN_TURING_CHORALES <= count <= len(bach):
         raise UserInputError(
             f"turing.chorales {count} must be in {MIN_TURING_CHORALES}-{len(bach)} (the test split)"
         )
@@ -107,7 +107,8 @@ def turing(cfg: DictConfig) -> dict:
             bach, compose_cfg, seeds, progress=lambda line: print(line, flush=True)
         )
     except (HydraException, SettingsError, WeightsError) as error:
-        raise UserInputError(f"turing.compose: {error}") from error
+        reason = " ".join(str(error).split())  # Hydra's messages run over lines: one line here
+        raise UserInputError(f"turing.compose: {reason}") from error
     report = turing_report(bach, stages, settings)
     report |= {"chorales": [c.id for c in bach], "seeds": seeds, "compose": list(cfg.turing.compose),
                "seconds": seconds}  # fmt: skip

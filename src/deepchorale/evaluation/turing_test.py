@@ -56,7 +56,9 @@ class TuringSettings:
             raise ValueError(f"discriminators must be some of {', '.join(DISCRIMINATORS)}, got {unknown}")
         if self.folds < 2 or self.bootstrap_resamples < 1 or self.cnn_epochs < 1 or self.top_features < 0:
             raise ValueError(
-                f"the Turing test needs folds >= 2, bootstrap_resamples and cnn_epochs >= 1: {self}"
+                f"the Turing test needs folds >= 2 (got {self.folds}), bootstrap_resamples >= 1 "
+                f"({self.bootstrap_resamples}), cnn_epochs >= 1 ({self.cnn_epochs}), top_features >= 0 "
+                f"({self.top_features})"
             )
         if not 1 <= self.hop_bars <= self.window_bars:
             raise ValueError(f"hop_bars {self.hop_bars} must be in [1, window_bars {self.window_bars}]")
