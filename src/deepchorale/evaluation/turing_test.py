@@ -17,7 +17,8 @@ independent), within each kind of group. Per feature, its univariate AUC over al
 what gives the generated set away, with both sets' means.
 
 `bach_against_bach` is the control, run through the same code: the Bach chorales split at random
-into two halves by chorale, one half labelled "generated"; it should read 0.5 within its interval.
+into two halves by chorale (one of each pair of similar chorales), one half labelled "generated";
+it should read 0.5 within its interval.
 Everything random draws from `seed`, so the same inputs and settings give the same figures.
 """
 
