@@ -38,7 +38,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="the discriminators' and the control's")
     parser.add_argument("--out", default="benchmarks/results/turing_test.json")
     args = parser.parse_args()
-    bach = bach_split("test", os.environ.get("DEEPCHORALE_CACHE", ".cache/deepchorale"))[: args.chorales]
+    test_split = bach_split("test", os.environ.get("DEEPCHORALE_CACHE", ".cache/deepchorale"))
+    bach = test_split[: args.chorales]
     settings = TuringSettings(folds=args.folds, bootstrap_resamples=args.bootstrap, seed=args.seed)
 
     start = time.perf_counter()
@@ -47,7 +48,7 @@ def main() -> None:
     )
     harmonising = time.perf_counter() - start
     start = time.perf_counter()
-    report = turing_report(bach, stages, settings)
+    report = turing_report(bach, stages, settings, control=test_split)  # the control: all 40
     discriminating = time.perf_counter() - start
 
     machine = {

@@ -100,17 +100,16 @@ def turing(cfg: DictConfig) -> dict:
     seeds = list(cfg.turing.seeds)
     if not seeds or not all(isinstance(seed, int) for seed in seeds):
         raise UserInputError(f"turing.seeds {seeds} must be a non-empty list of integers")
-    bach = bach[:count]
     try:
         compose_cfg = compose_config(list(cfg.turing.compose))
         stages, seconds = harmonise_sopranos(
-            bach, compose_cfg, seeds, progress=lambda line: print(line, flush=True)
+            bach[:count], compose_cfg, seeds, progress=lambda line: print(line, flush=True)
         )
     except (HydraException, SettingsError, WeightsError) as error:
         reason = " ".join(str(error).split())  # Hydra's messages run over lines: one line here
         raise UserInputError(f"turing.compose: {reason}") from error
-    report = turing_report(bach, stages, settings)
-    report |= {"chorales": [c.id for c in bach], "seeds": seeds, "compose": list(cfg.turing.compose),
+    report = turing_report(bach[:count], stages, settings, control=bach)  # the control: all of them
+    report |= {"chorales": [c.id for c in bach[:count]], "seeds": seeds, "compose": list(cfg.turing.compose),
                "seconds": seconds}  # fmt: skip
     print_report(report)
     log_report(instantiate_all(cfg.get("logger")), OmegaConf.to_container(cfg, resolve=True), report)
