@@ -255,7 +255,7 @@ def turing_test(
 
 def matched_pairs(windows: LabelledWindows) -> list[tuple[int, int]]:
     """Groups paired greedily, closest first, by the distance between their mean (standardised)
-    window features; with an odd count the last one is left out."""
+    window features; with an odd count one is left out."""
     standard = (windows.features - np.nanmean(windows.features, 0)) / (np.nanstd(windows.features, 0) + 1e-9)
     standard = np.nan_to_num(standard)
     groups = np.unique(windows.groups)
