@@ -154,3 +154,50 @@ def test_the_csv_has_a_row_per_piece_and_empty_cells_for_missing_values(tmp_path
         ("b.mid", "7.0", ""),
     ]
     assert rows[0]["judge_score"] == "" and rows[1]["judge_score"] == "80.0"
+
+
+# compose at debug speed: a couple of Gibbs steps, one small revision, a few AR-CNN iterations
+QUICK_COMPOSE = ("harmonize.steps=2", "revise.rounds=1", "revise.proposals=1", "revise.steps=2",
+                 "embellish.iterations=5", "embellish.candidates=1", "ornaments.candidates=2")  # fmt: skip
+QUICK_TURING = ("mode=turing", "turing.chorales=4", f"turing.compose=[{','.join(map(repr, QUICK_COMPOSE))}]",
+                "turing.discriminators.folds=2", "turing.discriminators.cnn_epochs=1",
+                "bootstrap_resamples=50")  # fmt: skip
+
+
+def test_the_turing_mode_reports_each_stage_and_the_control(manifest, tmp_path):
+    from deepchorale.tracking import offline_history
+
+    run = evaluate(*QUICK_TURING, f"hydra.run.dir={tmp_path}", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["chorales"] == manifest["test"][:4] and results["seeds"] == [0]
+    assert list(results["stages"]) == ["harmonize", "revise", "embellish", "ornament"]
+    for result in [*results["stages"].values(), results["control"]]:
+        for name in ("trees", "cnn"):
+            figures = result["discriminators"][name]
+            assert 0 <= figures["ci95"][0] <= figures["ci95"][1] <= 1 and 0 <= figures["auc"] <= 1
+        assert len(result["features"]) == 10 and result["folds"] == 2
+    for result in results["stages"].values():  # a harmonisation lines up with its source, window by window
+        assert result["windows"]["bach"] == result["windows"]["generated"] > 0 and result["chorales"] == 4
+    assert [len(half) for half in results["control"]["halves"]] == [20, 20]  # the whole test split
+    assert "automated Turing test" in run.stdout and "control (Bach vs Bach)" in run.stdout
+    (wandb_run,) = (tmp_path / "wandb").glob("offline-run-*")
+    logged = {key for row in offline_history(wandb_run) for key in row}
+    tables = {"turing/_type", "turing_features/_type"}  # a logged wandb.Table
+    assert tables | {"turing/harmonize/trees/auc", "turing/control/cnn/auc"} <= logged
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("turing.chorales=2", "turing.chorales 2 must be in 4-40 (the test split)"),
+        ("turing.discriminators.discriminators=[svm]", "discriminators must be some of trees, cnn"),
+        ("turing.compose=['harmonize.no_such_knob=1']", "turing.compose: "),
+    ],
+)
+def test_bad_turing_settings_are_one_line_and_exit_2(override, message, tmp_path):
+    run = evaluate("mode=turing", override, "logger=none", f"hydra.run.dir={tmp_path}", cwd=tmp_path)
+    assert run.returncode == 2
+    (line,) = run.stderr.strip().splitlines()
+    assert line.startswith("deepchorale evaluate: error: ") and message in line
+    assert not (tmp_path / "results.json").exists()

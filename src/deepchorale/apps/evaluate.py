@@ -1,7 +1,9 @@
-"""`deepchorale evaluate inputs=<dir or [files]>`: score pieces against Bach.
+"""`deepchorale evaluate inputs=<dir or [files]>`: score pieces against Bach;
+`deepchorale evaluate mode=turing`: the automated Turing test of compose against Bach.
 
 Every score file named, or found in a named folder (recursively), is read into a four-voice
-`Chorale` (`data/scores.py`) and scored by the Bach judge, DeepComposer's combined score and every
+`Chorale` (`data/scores.py`) and scored by the evaluation judge (compose's critic beside it),
+DeepComposer's combined score and every
 metric, and the set as a whole by its distances to the Bach test split
 (`evaluation/set_scoring.py`).
 
@@ -17,21 +19,41 @@ is always the bass (a two-part piece is soprano and bass), the other voices rest
 types inside a folder are ignored; named explicitly, or unreadable, empty or silent, a file is
 listed under `failed` with the reason and the rest are scored. No file scored at all is a user error
 (one line, exit status 2).
+
+mode=turing (settings under `turing` in `conf/evaluate.yaml`): the test split's sopranos (the
+first `turing.chorales`) harmonised by compose at its shipped settings, or `turing.compose`'s
+overrides, each stage's output kept (`compose/bach_sopranos.py`); then per stage, and for a
+Bach-against-Bach control, discriminators trained from scratch try to tell its 2-bar windows from
+Bach's (`evaluation/turing_test.py`). Output: a table in the terminal, `results.json` (AUC with a
+95% interval per stage and discriminator, the control, the most telling features), and the
+figures to the loggers (W&B: tables too). Lives here, not in `evaluation`: it runs compose.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from hydra.errors import HydraException
+from hydra.utils import instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from deepchorale.apps.runner import UserInputError, hydra_app, instantiate_all
+from deepchorale.evaluation.reference import bach_split
 from deepchorale.evaluation.set_report import log_results, print_table, write_csv
 from deepchorale.evaluation.set_scoring import EvaluationSetupError, clean, find_files, read_pieces, score_set
+from deepchorale.evaluation.turing_report import log_report, print_report
+from deepchorale.evaluation.turing_test import turing_report
+
+MODES = ("files", "turing")
+MIN_TURING_CHORALES = 4  # the control pairs chorales, and cross-validation needs two pairs
 
 
 @hydra_app("evaluate")
 def main(cfg: DictConfig, output_dir: Path) -> dict:
+    if cfg.mode not in MODES:
+        raise UserInputError(f"mode {cfg.mode!r} is not one of {', '.join(MODES)}")
+    if cfg.mode == "turing":
+        return turing(cfg)
     inputs = list(cfg.inputs) if isinstance(cfg.inputs, ListConfig) else cfg.inputs
     names, chorales, failed = read_pieces(find_files(inputs))
     if not chorales:
@@ -62,3 +84,35 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
         instantiate_all(cfg.get("logger")), config, pieces, chorales, summary, images=cfg.wandb_images
     )
     return clean({"set": summary, "files": pieces, "failed": failed})
+
+
+def turing(cfg: DictConfig) -> dict:
+    """The automated Turing test (mode=turing); bad settings end in one line, before any work."""
+    from deepchorale.compose.bach_sopranos import harmonise_sopranos  # here: it loads compose
+    from deepchorale.compose.settings import SettingsError, compose_config
+    from deepchorale.models.weights import WeightsError
+
+    settings = instantiate(cfg.turing.discriminators)  # a refused value is the user's error
+    bach = bach_split("test", cfg.paths.cache_dir)
+    count = len(bach) if cfg.turing.chorales is None else cfg.turing.chorales
+    if not isinstance(count, int) or not MIN_TURING_CHORALES <= count <= len(bach):
+        raise UserInputError(
+            f"turing.chorales {count} must be in {MIN_TURING_CHORALES}-{len(bach)} (the test split)"
+        )
+    seeds = list(cfg.turing.seeds)
+    if not seeds or not all(isinstance(seed, int) for seed in seeds):
+        raise UserInputError(f"turing.seeds {seeds} must be a non-empty list of integers")
+    try:
+        compose_cfg = compose_config(list(cfg.turing.compose))
+        stages, seconds = harmonise_sopranos(
+            bach[:count], compose_cfg, seeds, progress=lambda line: print(line, flush=True)
+        )
+    except (HydraException, SettingsError, WeightsError) as error:
+        reason = " ".join(str(error).split())  # Hydra's messages run over lines: one line here
+        raise UserInputError(f"turing.compose: {reason}") from error
+    report = turing_report(bach[:count], stages, settings, control=bach)  # the control: all of them
+    report |= {"chorales": [c.id for c in bach[:count]], "seeds": seeds, "compose": list(cfg.turing.compose),
+               "seconds": seconds}  # fmt: skip
+    print_report(report)
+    log_report(instantiate_all(cfg.get("logger")), OmegaConf.to_container(cfg, resolve=True), report)
+    return clean(report)

@@ -1,0 +1,75 @@
+"""An automated Turing test of compose: can discriminators trained from scratch tell its
+harmonisations of Bach's test-split sopranos from Bach's own, two bars at a time?
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/turing_test.py [--chorales 12] [--seeds 0 1]
+
+The first `--chorales` test chorales (id order) are harmonised by `deepchorale compose` at its
+shipped settings (`compose/bach_sopranos.py`: no form, each stage's output kept); per stage,
+gradient-boosted trees on window features and a small CNN on piano rolls are cross-validated
+against Bach's windows, grouped by chorale (`evaluation/turing_test.py`), beside the
+Bach-against-Bach control. What `deepchorale evaluate mode=turing` runs, with timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import torch
+
+from deepchorale.atomic import write_json
+from deepchorale.compose.bach_sopranos import harmonise_sopranos
+from deepchorale.compose.settings import compose_config
+from deepchorale.evaluation.reference import bach_split
+from deepchorale.evaluation.set_scoring import clean
+from deepchorale.evaluation.turing_report import print_report
+from deepchorale.evaluation.turing_test import TuringSettings, turing_report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--chorales", type=int, default=12, help="test chorales harmonised (of 40)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="compose seeds per soprano")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--bootstrap", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0, help="the discriminators' and the control's")
+    parser.add_argument("--out", default="benchmarks/results/turing_test.json")
+    args = parser.parse_args()
+    test_split = bach_split("test", os.environ.get("DEEPCHORALE_CACHE", ".cache/deepchorale"))
+    bach = test_split[: args.chorales]
+    settings = TuringSettings(folds=args.folds, bootstrap_resamples=args.bootstrap, seed=args.seed)
+
+    start = time.perf_counter()
+    stages, stage_seconds = harmonise_sopranos(
+        bach, compose_config(), args.seeds, progress=lambda line: print(line, flush=True)
+    )
+    harmonising = time.perf_counter() - start
+    start = time.perf_counter()
+    report = turing_report(bach, stages, settings, control=test_split)  # the control: all 40
+    discriminating = time.perf_counter() - start
+
+    machine = {
+        "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "load_average": os.getloadavg(),
+    }
+    result = {
+        "benchmark": "turing_test",
+        "arguments": vars(args),
+        "machine": machine,
+        "chorales": [chorale.id for chorale in bach],
+        "seeds": args.seeds,
+        "seconds": {"harmonise": harmonising, "per_stage": stage_seconds, "discriminate": discriminating},
+        **report,
+    }
+    write_json(Path(args.out), clean(result))
+    print_report(report)
+    print(json.dumps(clean(result["seconds"]), indent=2))
+    print(f"-> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
