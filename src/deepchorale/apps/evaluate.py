@@ -3,9 +3,8 @@
 
 Every score file named, or found in a named folder (recursively), is read into a four-voice
 `Chorale` (`data/scores.py`) and scored by the evaluation judge (compose's critic beside it),
-DeepComposer's combined score and every
-metric, and the set as a whole by its distances to the Bach test split
-(`evaluation/set_scoring.py`).
+DeepComposer's combined score and every metric, and the set as a whole by its distances to the Bach
+test split (`evaluation/set_scoring.py`).
 
 Output, in the run dir: a table in the terminal, `results.json` (per file: judge, metrics; per set:
 scores with bootstrap intervals, distances; failed files with reasons), `results.csv` (one row per
