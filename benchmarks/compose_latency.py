@@ -28,7 +28,7 @@ from deepchorale.compose.critic import Critic
 from deepchorale.compose.export import render_files
 from deepchorale.compose.melody import load_melody
 from deepchorale.compose.pipeline import compose_track
-from deepchorale.compose.settings import stage_settings
+from deepchorale.compose.settings import load_articulator, stage_settings
 from deepchorale.host_memory import retain_freed_memory
 from deepchorale.models.weights import load_model
 
@@ -45,13 +45,15 @@ def main() -> None:
         retain_freed_memory()  # as the app does (apps/runner.py)
 
     start = time.perf_counter()
-    coconet, arcnn, judge = (load_model(path) for path in (cfg.models.coconet, cfg.models.arcnn, cfg.critic))
+    coconet, arcnn, critic = (load_model(path) for path in (cfg.models.coconet, cfg.models.arcnn, cfg.critic))
+    articulator = load_articulator(cfg)
     loading = time.perf_counter() - start
     settings = {
         "target_seconds": cfg.duration.target_seconds,
         "max_tempo_change": cfg.duration.max_tempo_change,
         "seed": cfg.seed,
-        "critic": Critic(judge),
+        "critic": Critic(critic),
+        "articulator": articulator,
         **stage_settings(cfg),
     }
     melody = load_melody(args.melody)

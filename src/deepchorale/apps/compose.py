@@ -12,7 +12,7 @@ from deepchorale.compose.critic import Critic
 from deepchorale.compose.export import write_bundle
 from deepchorale.compose.melody import MelodyError, load_melody, with_given_key_and_tempo
 from deepchorale.compose.pipeline import compose_track
-from deepchorale.compose.settings import SettingsError, load_harmoniser, stage_settings
+from deepchorale.compose.settings import SettingsError, load_articulator, load_harmoniser, stage_settings
 from deepchorale.models.weights import WeightsError, load_model
 
 
@@ -26,7 +26,8 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
         melody = with_given_key_and_tempo(load_melody(str(cfg.melody), cfg.melody_track), cfg.key, cfg.qpm)
         settings = stage_settings(cfg)
         harmoniser = load_harmoniser(cfg)
-        arcnn = load_model(cfg.models.arcnn) if cfg.embellish.enabled else None
+        arcnn = load_model(cfg.models.arcnn, kind="arcnn") if cfg.embellish.enabled else None
+        articulator = load_articulator(cfg)
         critic = load_model(cfg.critic, kind="judge") if cfg.critic else None
         # The grader is loaded before any work, so a bad file fails fast, but only the bundle uses it.
         judge = load_model(cfg.judge, kind="judge") if cfg.judge else None
@@ -38,6 +39,7 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
             max_tempo_change=cfg.duration.max_tempo_change,
             seed=cfg.seed,
             critic=Critic(critic),  # without one: parallels only, and no revision
+            articulator=articulator,
             progress=report,
             **settings,
         )

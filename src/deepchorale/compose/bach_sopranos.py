@@ -21,7 +21,7 @@ from omegaconf import DictConfig
 from deepchorale.compose.melody import Melody
 from deepchorale.compose.pipeline import compose_track
 from deepchorale.compose.ranking import Critic
-from deepchorale.compose.settings import load_harmoniser, stage_settings
+from deepchorale.compose.settings import load_articulator, load_harmoniser, stage_settings
 from deepchorale.data.chorale import STEPS_PER_QUARTER, Chorale
 from deepchorale.models.weights import load_model
 
@@ -54,6 +54,7 @@ def harmonise_sopranos(
     harmoniser = load_harmoniser(cfg)
     arcnn = load_model(cfg.models.arcnn) if cfg.embellish.enabled else None
     critic = Critic(load_model(cfg.critic, kind="judge") if cfg.critic else None)
+    articulator = load_articulator(cfg)
     stages: dict[str, list[tuple[str, Chorale]]] = defaultdict(list)
     seconds: dict[str, float] = defaultdict(float)
     for count, chorale in enumerate(chorales, 1):
@@ -62,7 +63,7 @@ def harmonise_sopranos(
         for seed in seeds:
             composition = compose_track(melody, harmoniser, arcnn, target_seconds=duration,
                                         max_tempo_change=cfg.duration.max_tempo_change, seed=seed,
-                                        critic=critic, **settings)  # fmt: skip
+                                        critic=critic, articulator=articulator, **settings)  # fmt: skip
             for stage, piece in composition.stages.items():
                 if stage == "harmonize" and not np.array_equal(piece.pitches[0], chorale.pitches[0]):
                     raise ValueError(

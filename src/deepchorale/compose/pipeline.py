@@ -8,6 +8,8 @@
       -> revise: the judge's weakest windows redrawn by the harmoniser while the critic gains
       -> embellish: AR-CNN iterative resampling of the lower voices (DeepComposer's four knobs)
       -> ornament: passing/neighbour tones, suspensions, cadential trills by rule
+    and at every stage, with an `articulator`, the lower voices strike held notes again where the
+    articulation model draws it (`models/articulation.py`), so repeated notes stay repeated
 
 Everything random draws from generators seeded by `seed`, so the same config gives the same notes.
 """
@@ -31,6 +33,7 @@ from deepchorale.compose.refine import RefineSettings
 from deepchorale.compose.revise import RevisionSettings, revise
 from deepchorale.data.chorale import REST, Chorale, chorale_from_pitches
 from deepchorale.models.arcnn import Arcnn
+from deepchorale.models.articulation import Articulator, bar_phase
 from deepchorale.models.gan import GanSettings
 from deepchorale.models.protocol import Infiller
 
@@ -86,6 +89,7 @@ def compose_track(
     ornaments: OrnamentSettings | None,
     seed: int,
     critic: Critic | None = None,
+    articulator: Articulator | None = None,
     progress: Callable[[str, float], None] | None = None,
 ) -> Composition:
     """The composition of `melody`. Where a stage draws several candidates (`harmony`,
@@ -117,7 +121,18 @@ def compose_track(
     lap("plan")
 
     def as_chorale(pitches: np.ndarray) -> Chorale:
-        return with_soprano_onsets(pitches, soprano_onsets, melody, melody.name)
+        chorale = with_soprano_onsets(pitches, soprano_onsets, melody, melody.name)
+        if articulator is None:
+            return chorale
+        # One stream per call: the same pitches are articulated the same way, so the critic
+        # compares candidates' notes, not their draws of articulation.
+        onsets = articulator.onsets(
+            torch.from_numpy(pitches[None].astype(np.int64)),
+            torch.from_numpy(chorale.onsets[:1].copy()),
+            bar_phase(chorale.num_steps, chorale.bar_steps, chorale.pickup)[None],
+            torch.Generator().manual_seed(seed + 3),
+        )
+        return replace(chorale, onsets=onsets[0].cpu().numpy())
 
     def favourite(chorales: list[Chorale]) -> int:
         return 0 if len(chorales) == 1 else int(np.argmax(critic.scores(chorales)))

@@ -23,6 +23,7 @@ from deepchorale.compose.harmonize import HarmonySettings
 from deepchorale.compose.ornaments import OrnamentSettings
 from deepchorale.compose.refine import DraftThenRefine, RefineSettings
 from deepchorale.compose.revise import RevisionSettings
+from deepchorale.models.articulation import Articulator
 from deepchorale.models.gan import GanSettings
 from deepchorale.models.protocol import Infiller
 from deepchorale.models.weights import load_model
@@ -88,6 +89,17 @@ def load_harmoniser(cfg: DictConfig) -> Infiller:
         draft, refiner = load_model(cfg.models.gan), load_model(cfg.models.coconet)
         return DraftThenRefine(draft, instantiate(cfg.gan), refiner)
     return load_model(cfg.models[cfg.harmoniser])
+
+
+def load_articulator(cfg: DictConfig) -> Articulator | None:
+    """compose's articulation model at `articulation.temperature`, or None when it is off."""
+    if not cfg.articulation.enabled:
+        return None
+    if not 0 < cfg.articulation.temperature <= 10:
+        raise SettingsError(f"articulation.temperature {cfg.articulation.temperature} must be in (0, 10]")
+    articulator = load_model(cfg.models.articulation, kind="articulation")
+    articulator.temperature = float(cfg.articulation.temperature)
+    return articulator
 
 
 def compose_config(overrides: Sequence[str] = ()) -> DictConfig:

@@ -33,6 +33,8 @@ def window_tensors(chorale: Chorale, valid_steps: int, views: tuple[str, ...]) -
         "pitches": torch.from_numpy(chorale.pitches.astype(np.int64)),
         "onsets": torch.from_numpy(chorale.onsets.copy()),
         "valid": torch.from_numpy(valid),
+        # each step's position in its bar: where the beats are, for models that read metre
+        "phase": torch.from_numpy((np.arange(chorale.num_steps) - chorale.pickup) % chorale.bar_steps),
     }
     if "onehot" in views:
         item["onehot"] = torch.from_numpy(to_onehot(chorale.pitches))

@@ -37,6 +37,7 @@ MODULES = {
     "deepchorale.training.arcnn.ArcnnModule",
     "deepchorale.training.judge.JudgeModule",
     "deepchorale.training.gan.GanModule",
+    "deepchorale.training.articulation.ArticulationModule",
 }
 # ...what inference builds from each instead, by kind: the plain model taking the module's
 # arguments it names (`""`), or the module's net alone (`"net"`: a judge is its network)...
@@ -45,6 +46,11 @@ INFERENCE = {
     "arcnn": ("deepchorale.training.arcnn.ArcnnModule", "deepchorale.models.arcnn.Arcnn", ""),
     "gan": ("deepchorale.training.gan.GanModule", "deepchorale.models.gan.Gan", ""),
     "judge": ("deepchorale.training.judge.JudgeModule", None, "net"),
+    "articulation": (
+        "deepchorale.training.articulation.ArticulationModule",
+        "deepchorale.models.articulation.Articulator",
+        "",
+    ),
 }
 # ...and inside them their nets and, as partials, torch's optimizers and schedulers (by name: the
 # check must not import a module a file names, as importing runs that module's code).
@@ -53,6 +59,7 @@ NETS = {
     "deepchorale.models.arcnn.ArcnnNet",
     "deepchorale.judge.net.JudgeNet",
     "deepchorale.judge.register_net.RegisterJudgeNet",
+    "deepchorale.models.articulation.ArticulationNet",
     "deepchorale.models.gan_nets.MuseganGenerator",
     "deepchorale.models.gan_nets.UnetGenerator",
     "deepchorale.models.gan_nets.Critic",
