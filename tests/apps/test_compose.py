@@ -20,7 +20,12 @@ import deepchorale.resolvers  # noqa: F401  (registers ${project_root:})
 from deepchorale.compose.critic import Critic
 from deepchorale.compose.melody import load_melody
 from deepchorale.compose.pipeline import compose_track
-from deepchorale.compose.settings import WITHOUT_CRITIC, compose_config, default_stage_settings
+from deepchorale.compose.settings import (
+    WITHOUT_CRITIC,
+    compose_config,
+    default_stage_settings,
+    load_articulator,
+)
 from deepchorale.data.convert import to_midi
 from deepchorale.judge.scoring import judge_score
 from deepchorale.models.weights import load_model, save_weights
@@ -218,7 +223,8 @@ def test_make_run_is_what_the_python_api_gives_at_its_defaults(tmp_path):
     composition = compose_track(load_melody("ode_to_joy"), load_model(cfg.models.coconet),
                                 load_model(cfg.models.arcnn), target_seconds=cfg.duration.target_seconds,
                                 max_tempo_change=cfg.duration.max_tempo_change, seed=cfg.seed,
-                                critic=Critic(critic), **default_stage_settings())  # fmt: skip
+                                critic=Critic(critic), articulator=load_articulator(cfg),
+                                **default_stage_settings())  # fmt: skip
     buffer = io.BytesIO()
     to_midi(composition.chorale, qpm=composition.plan.qpm).write(buffer)
     bundle = tmp_path / "j-s-bot-deepchorale-baroque"

@@ -5,7 +5,8 @@ import pytest
 from deepchorale.compose.critic import Critic
 from deepchorale.compose.melody import load_melody
 from deepchorale.compose.pipeline import compose_track
-from deepchorale.compose.settings import compose_config, default_stage_settings
+from deepchorale.compose.settings import compose_config, default_stage_settings, load_articulator
+from deepchorale.evaluation.metrics.repeated_note_rate import repeated_note_rate
 from deepchorale.models.weights import load_model
 
 FAST = ["harmonize.steps=8", "revise.enabled=false", "embellish.enabled=false"]
@@ -37,3 +38,27 @@ def test_several_candidates_need_a_critic(models):
     with pytest.raises(ValueError, match="need a `critic`"):
         composed(models, "ornaments.candidates=2", critic=False)
     assert composed(models, "ornaments.candidates=1", critic=False).chorale.num_steps > 0
+
+
+def test_the_articulator_strikes_held_inner_notes_again_and_nothing_else(models):
+    """Without it the lower voices only move (no repeated notes); with it, the same pitches, the
+    soprano's onsets as the tune's, and the inner voices re-strike about as often as Bach's."""
+    coconet, critic = models
+    articulator = load_articulator(compose_config())
+
+    settings = default_stage_settings([*FAST, "ornaments.enabled=false"])
+
+    def compose(with_articulator):
+        return compose_track(load_melody("ode_to_joy"), coconet, None, target_seconds=30.0,
+                             max_tempo_change=0.25, seed=0, critic=critic,
+                             articulator=articulator if with_articulator else None,
+                             **settings).chorale  # fmt: skip
+
+    tied, articulated = compose(False), compose(True)
+    assert (tied.pitches == articulated.pitches).all()
+    assert (tied.onsets[0] == articulated.onsets[0]).all()
+    assert (articulated.onsets >= tied.onsets).all()
+    rates = repeated_note_rate(articulated)
+    assert repeated_note_rate(tied)["alto"] == repeated_note_rate(tied)["tenor"] == 0.0
+    assert 0.05 < rates["alto"] < 0.45 and 0.05 < rates["tenor"] < 0.45  # Bach: p10-p90 0.14-0.33, 0.11-0.28
+    assert (compose(True).onsets == articulated.onsets).all()  # reproducible
