@@ -18,9 +18,9 @@ from dataclasses import replace
 import numpy as np
 from omegaconf import DictConfig
 
+from deepchorale.compose.critic import Critic
 from deepchorale.compose.melody import Melody
 from deepchorale.compose.pipeline import compose_track
-from deepchorale.compose.ranking import Critic
 from deepchorale.compose.settings import load_articulator, load_harmoniser, stage_settings
 from deepchorale.data.chorale import STEPS_PER_QUARTER, Chorale
 from deepchorale.models.weights import load_model
