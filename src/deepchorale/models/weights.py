@@ -192,7 +192,7 @@ def check_model_config(config, name: str = "weights", module_arguments: bool = T
 
 
 def model_kind(config: dict) -> str:
-    """The `INFERENCE` kind (coconet, arcnn, gan, judge) of a checked model config."""
+    """The `INFERENCE` kind (coconet, arcnn, gan, judge, articulation) of a checked model config."""
     return next(kind for kind, (module, _, _) in INFERENCE.items() if module == config["_target_"])
 
 
