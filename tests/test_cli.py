@@ -67,6 +67,7 @@ def test_bash_completes_app_names_then_each_apps_overrides():
     assert tab("deepchorale tr") == ["train"]
     assert tab("deepchorale train model=") == [
         "model=arcnn",
+        "model=articulation",
         "model=coconet",
         "model=judge",
         "model=judge_evaluation",

@@ -18,6 +18,7 @@ from omegaconf import OmegaConf
 from deepchorale.data.convert import to_midi
 from deepchorale.models.weights import save_weights
 from tests.conftest import CACHE_DIR, REPO
+from tests.wandb_offline import offline_history
 
 
 def evaluate(*args: str, cwd) -> subprocess.CompletedProcess:
@@ -165,8 +166,6 @@ QUICK_TURING = ("mode=turing", "turing.chorales=4", f"turing.compose=[{','.join(
 
 
 def test_the_turing_mode_reports_each_stage_and_the_control(manifest, tmp_path):
-    from deepchorale.tracking import offline_history
-
     run = evaluate(*QUICK_TURING, f"hydra.run.dir={tmp_path}", cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
