@@ -1,7 +1,7 @@
-"""Revise a harmonisation where the judge hears it least like Bach.
+"""Revise a harmonisation where compose's critic hears it least like Bach.
 
 A whole-piece Gibbs chain settles most of the piece well and leaves some passages weak, and the
-judge's windows say which. So, as a repair loop (the edit-and-rescore moves of Coconet's own Gibbs,
+critic's windows say which. So, as a repair loop (the edit-and-rescore moves of Coconet's own Gibbs,
 applied at the scale of phrases), each round takes the weakest window, redraws its free cells
 `proposals` times in one batch with the harmoniser (on a crop with `context` steps of the piece
 on each side as clamped context), and keeps the best proposal if the critic (judge minus the
@@ -9,10 +9,8 @@ parallels cost, `compose.critic.Critic`) scores the whole piece higher with it. 
 could not be improved is set aside and the next weakest is tried; an improved one may be tried
 again. Every draw comes from the caller's generator, so the result is reproducible.
 
-On the five built-in tunes x 3 seeds (benchmarks/music_quality.py, compose's defaults) two rounds
-lift the judge's median from 96.1 after harmonising to 98.5 (with the 12 x 48 `coconet_hour`, six
-rounds took it from 4.4 to 38.0). The judge both guides and scores it, so the benchmark also
-reports a held-out judge.
+The critic both guides revision and would score it, so what revision buys is measured by the
+evaluation judge, which it never consults (`benchmarks/music_quality.py`, per stage).
 """
 
 from __future__ import annotations
