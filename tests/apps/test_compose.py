@@ -132,6 +132,7 @@ def bad_melody(case, folder):
         "unknown": ["melody=no_such_tune"],
         "absurd duration": ["duration.target_seconds=100000"],
         "missing judge": [f"judge={folder / 'absent.pt'}"],
+        "transposed given key": ["transpose=true", "key=D major"],
     }[case]
 
 
@@ -146,6 +147,7 @@ def bad_melody(case, folder):
         ("unsingable", "no notes in a singable range"),
         ("absurd duration", "outside 5-1800 s"),
         ("missing judge", "absent.pt not found"),
+        ("transposed given key", "would move the key you gave"),
     ],
 )
 def test_bad_input_is_one_line_and_leaves_nothing(tiny_weights, tmp_path, case, message):

@@ -11,7 +11,7 @@ from hydra import compose, initialize_config_module
 import deepchorale.resolvers  # noqa: F401
 from deepchorale.compose.embellish import EmbellishSettings, below_soprano, embellish, keep_part_writing
 from deepchorale.compose.harmonize import harmonize, tonic_in_bass
-from deepchorale.compose.melody import load_melody, place_in_soprano_range
+from deepchorale.compose.melody import load_melody, place_in_bach_register
 from deepchorale.compose.settings import default_stage_settings
 from deepchorale.data.chorale import REST
 from deepchorale.data.convert import to_pianoroll
@@ -42,7 +42,7 @@ def harmony(shipped, **changes):
 
 @pytest.fixture(scope="module")
 def soprano():
-    return place_in_soprano_range(load_melody("twinkle_twinkle")).pitches
+    return place_in_bach_register(load_melody("twinkle_twinkle")).pitches
 
 
 def test_harmonize_clamps_the_soprano_and_the_final_tonic(nets, soprano, shipped):

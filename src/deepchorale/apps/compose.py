@@ -22,6 +22,10 @@ def report(stage: str, seconds: float) -> None:
 
 @hydra_app("compose")
 def main(cfg: DictConfig, output_dir: Path) -> dict:
+    if cfg.transpose and cfg.key:
+        raise UserInputError(
+            f"transpose=true would move the key you gave (key={cfg.key!r}): drop one of them"
+        )
     try:
         melody = with_given_key_and_tempo(load_melody(str(cfg.melody), cfg.melody_track), cfg.key, cfg.qpm)
         settings = stage_settings(cfg)
@@ -41,6 +45,7 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
             critic=Critic(critic),  # without one: parallels only, and no revision
             articulator=articulator,
             progress=report,
+            transpose=cfg.transpose,
             **settings,
         )
     except (MelodyError, WeightsError, SettingsError) as error:

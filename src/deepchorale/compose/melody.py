@@ -21,10 +21,10 @@ from deepchorale.data.convert import ONEHOT_HIGH, ONEHOT_LOW
 from deepchorale.data.key import estimate_key
 from deepchorale.data.musicxml import Part, PartNote
 from deepchorale.data.scores import SCORE_SUFFIXES, ScoreError, grid_meter, on_grid, read_score, to_step
+from deepchorale.evaluation.metrics.register_outlier_rate import bach_bands, bach_medians
 
-SOPRANO_RANGE = (60, 81)  # C4-A5, the JSB soprano range (Huang et al. 2017)
-# Where a tune wider than that range may still go: up to Coconet's top pitch, and down to an octave
-# above its lowest, which leaves the three lower voices room.
+# Where a tune may go: up to Coconet's top pitch, and down to an octave above its lowest, which
+# leaves the three lower voices room.
 SOPRANO_REACH = (ONEHOT_LOW + 12, ONEHOT_HIGH)
 # Track names that say "this is the tune" in MIDI files from DAWs, notation programs and the web.
 MELODY_TRACK_NAMES = re.compile(r"melod|lead|vocal|voice|sopran|tune|theme|singer", re.IGNORECASE)
@@ -141,24 +141,32 @@ def load_melody(source: str, track: int | None = None) -> Melody:
     return read_melody(path, track)
 
 
-def place_in_soprano_range(
-    melody: Melody, low: int = SOPRANO_RANGE[0], high: int = SOPRANO_RANGE[1]
-) -> Melody:
-    """Shift by octaves so the most notes fall within [low, high] while every note stays within
-    `SOPRANO_REACH`; refuse a tune that no octave shift keeps within that reach (too wide)."""
-    sounding = melody.pitches[melody.pitches != REST]
+def place_in_bach_register(melody: Melody, transpose: bool = False) -> Melody:
+    """The tune where Bach's sopranos sing: the shift leaving the fewest notes outside the soprano's
+    band in the chorales (p2-p98 of its notes, `bach_bands`), ties to the mean nearest their median
+    pitch. By octaves, so the key stays the tune's; with `transpose`, by any number of semitones,
+    which moves the key with it. Every note stays within `SOPRANO_REACH`; a tune that no shift
+    keeps within it (too wide) is refused."""
+    sounding = melody.pitches[melody.pitches != REST].astype(np.int64)
     if sounding.size == 0:
         raise MelodyError(f"{melody.name}: no notes, nothing to harmonise")
     lowest, highest = int(sounding.min()), int(sounding.max())
     reach_low, reach_high = SOPRANO_REACH
-    shifts = [s for s in range(-120, 121, 12) if lowest + s >= reach_low and highest + s <= reach_high]
+    step = 1 if transpose else 12
+    shifts = [s for s in range(-120, 121, step) if lowest + s >= reach_low and highest + s <= reach_high]
     if not shifts:
         raise MelodyError(
             f"{melody.name}: no notes in a singable range (spans MIDI {lowest}-{highest}, {highest - lowest} "
             f"semitones: no octave shift fits it in MIDI {reach_low}-{reach_high}, a soprano line's reach)"
         )
-    inside = [np.mean((sounding + s >= low) & (sounding + s <= high)) for s in shifts]
-    return melody.transpose(shifts[int(np.argmax(inside))])  # ties: the lowest, as the tune was written
+    (low, high), median = bach_bands()[0], bach_medians()[0]
+
+    def misfit(shift: int) -> tuple[float, float, int]:
+        moved = sounding + shift
+        outside = float(np.mean((moved < low) | (moved > high)))
+        return outside, abs(float(moved.mean()) - median), abs(shift)  # last: the smaller move
+
+    return melody.transpose(min(shifts, key=misfit))
 
 
 KEY_NAMES = {

@@ -27,7 +27,7 @@ from deepchorale.compose.critic import Critic
 from deepchorale.compose.embellish import EmbellishSettings, embellish
 from deepchorale.compose.form import Plan, plan_form
 from deepchorale.compose.harmonize import HarmonySettings, generated_cells, harmonize
-from deepchorale.compose.melody import Melody, place_in_soprano_range
+from deepchorale.compose.melody import Melody, place_in_bach_register
 from deepchorale.compose.ornaments import OrnamentSettings, ornament
 from deepchorale.compose.refine import RefineSettings
 from deepchorale.compose.revise import RevisionSettings, revise
@@ -91,13 +91,15 @@ def compose_track(
     critic: Critic | None = None,
     articulator: Articulator | None = None,
     progress: Callable[[str, float], None] | None = None,
+    transpose: bool = False,
 ) -> Composition:
     """The composition of `melody`. Where a stage draws several candidates (`harmony`,
     `embellishment` or `ornaments.candidates` > 1), `critic` keeps its favourite (the candidates
     are successive draws of one seeded generator, so the choice is reproducible); with `revision`
     it guides the revision. Coconet revises with `harmony`'s sampler at
     `revision.steps`; the GAN-based harmonisers with their `sampler`. `progress(stage, seconds)` is
-    told as each stage ends."""
+    told as each stage ends. The tune is moved by octaves where Bach's sopranos sing, or with
+    `transpose` to any key (`place_in_bach_register`)."""
     counts = [stage.candidates for stage in (harmony, embellishment, ornaments) if stage is not None]
     if max(counts) > 1 and critic is None:
         raise ValueError("several candidates of a stage need a `critic` to choose between them")
@@ -115,7 +117,7 @@ def compose_track(
             progress(stage, seconds[stage])
 
     torch.manual_seed(seed)
-    melody = place_in_soprano_range(melody)
+    melody = place_in_bach_register(melody, transpose)
     plan = plan_form(melody, target_seconds, max_tempo_change)
     soprano, soprano_onsets, tune_steps = soprano_line(plan)
     lap("plan")

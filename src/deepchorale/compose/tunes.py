@@ -2,7 +2,9 @@
 
 Each tune is a string of `<pitch><octave>:<16ths>` tokens (`r:<16ths>` for a rest), its meter,
 pickup (16ths before the first downbeat) and a customary tempo. DeepComposer's sample melodies
-are among them; DeepComposer capped inputs at 8 bars, these are full tunes.
+are among them; DeepComposer capped inputs at 8 bars, these are full tunes. Each is written in a
+key where a chorale soprano sings it (inside Bach's soprano band, D4-F#5: `place_in_bach_register`),
+as Bach would have set it: Ode to Joy, Twinkle and the Largo in G major.
 """
 
 from __future__ import annotations
@@ -24,27 +26,27 @@ BUILTIN_MELODIES: dict[str, Tune] = {
         title="Ode to Joy (Beethoven, Symphony No. 9, 1824)",
         qpm=108,
         notes=(
-            "F#4:4 F#4:4 G4:4 A4:4 A4:4 G4:4 F#4:4 E4:4 D4:4 D4:4 E4:4 F#4:4 F#4:6 E4:2 E4:8 "
-            "F#4:4 F#4:4 G4:4 A4:4 A4:4 G4:4 F#4:4 E4:4 D4:4 D4:4 E4:4 F#4:4 E4:6 D4:2 D4:8 "
-            "E4:4 E4:4 F#4:4 D4:4 E4:4 F#4:2 G4:2 F#4:4 D4:4 E4:4 F#4:2 G4:2 F#4:4 E4:4 D4:4 E4:4 A3:8 "
-            "F#4:4 F#4:4 G4:4 A4:4 A4:4 G4:4 F#4:4 E4:4 D4:4 D4:4 E4:4 F#4:4 E4:6 D4:2 D4:8"
+            "B4:4 B4:4 C5:4 D5:4 D5:4 C5:4 B4:4 A4:4 G4:4 G4:4 A4:4 B4:4 B4:6 A4:2 A4:8 "
+            "B4:4 B4:4 C5:4 D5:4 D5:4 C5:4 B4:4 A4:4 G4:4 G4:4 A4:4 B4:4 A4:6 G4:2 G4:8 "
+            "A4:4 A4:4 B4:4 G4:4 A4:4 B4:2 C5:2 B4:4 G4:4 A4:4 B4:2 C5:2 B4:4 A4:4 G4:4 A4:4 D4:8 "
+            "B4:4 B4:4 C5:4 D5:4 D5:4 C5:4 B4:4 A4:4 G4:4 G4:4 A4:4 B4:4 A4:6 G4:2 G4:8"
         ),
     ),
     "twinkle_twinkle": Tune(
         title="Twinkle, Twinkle, Little Star (French folk tune, 1761)",
         qpm=100,
         notes=(
-            "C4:4 C4:4 G4:4 G4:4 A4:4 A4:4 G4:8 F4:4 F4:4 E4:4 E4:4 D4:4 D4:4 C4:8 "
-            "G4:4 G4:4 F4:4 F4:4 E4:4 E4:4 D4:8 G4:4 G4:4 F4:4 F4:4 E4:4 E4:4 D4:8 "
-            "C4:4 C4:4 G4:4 G4:4 A4:4 A4:4 G4:8 F4:4 F4:4 E4:4 E4:4 D4:4 D4:4 C4:8"
+            "G4:4 G4:4 D5:4 D5:4 E5:4 E5:4 D5:8 C5:4 C5:4 B4:4 B4:4 A4:4 A4:4 G4:8 "
+            "D5:4 D5:4 C5:4 C5:4 B4:4 B4:4 A4:8 D5:4 D5:4 C5:4 C5:4 B4:4 B4:4 A4:8 "
+            "G4:4 G4:4 D5:4 D5:4 E5:4 E5:4 D5:8 C5:4 C5:4 B4:4 B4:4 A4:4 A4:4 G4:8"
         ),
     ),
     "new_world": Tune(
         title="Largo theme (Dvořák, Symphony No. 9 'From the New World', 1893)",
         qpm=60,
         notes=(
-            "E4:6 G4:2 G4:8 E4:6 D4:2 C4:8 D4:4 E4:4 G4:4 E4:4 D4:12 r:4 "
-            "E4:6 G4:2 G4:8 E4:6 D4:2 C4:8 D4:4 E4:4 D4:4 C4:4 C4:12 r:4"
+            "B4:6 D5:2 D5:8 B4:6 A4:2 G4:8 A4:4 B4:4 D5:4 B4:4 A4:12 r:4 "
+            "B4:6 D5:2 D5:8 B4:6 A4:2 G4:8 A4:4 B4:4 A4:4 G4:4 G4:12 r:4"
         ),
     ),
     "greensleeves": Tune(

@@ -30,6 +30,7 @@ from deepchorale.evaluation.metrics.register_outlier_rate import (
     BANDS_PATH,
     PERCENTILES,
     bach_bands,
+    bach_medians,
     register_bands,
 )
 from deepchorale.judge.scoring import pitch_histogram
@@ -87,17 +88,21 @@ def bach_split(split: str = "test", cache_dir: str | Path | None = None) -> list
 
 def write_register_bands() -> None:
     """Bach's per-voice register bands from the train split, where `register_outlier_rate` reads them."""
-    bands = register_bands(bach_split("train"))
+    train = bach_split("train")
+    bands, medians = register_bands(train), register_bands(train, (50, 50))[:, 0]
     write_json(
         BANDS_PATH,
         {
             "description": "Bach chorales, train split of the committed manifest: each voice's "
-            f"p{PERCENTILES[0]} and p{PERCENTILES[1]} of note pitches (MIDI), register_bands",
+            f"p{PERCENTILES[0]} and p{PERCENTILES[1]} of note pitches (MIDI), register_bands; "
+            "and their medians",
             "percentiles": list(PERCENTILES),
             "bands": {voice: band.tolist() for voice, band in zip(VOICES, bands)},
+            "medians": {voice: int(median) for voice, median in zip(VOICES, medians)},
         },
     )
     bach_bands.cache_clear()
+    bach_medians.cache_clear()
     print(f"register bands {dict(zip(VOICES, bands.tolist()))} -> {BANDS_PATH}")
 
 

@@ -44,6 +44,13 @@ def bach_bands() -> np.ndarray:
     return np.array([stored[voice] for voice in VOICES], np.int64)
 
 
+@cache
+def bach_medians() -> np.ndarray:
+    """The committed median note pitch per voice, (4,) MIDI, soprano first: where each voice centres."""
+    stored = json.loads(BANDS_PATH.read_text())["medians"]
+    return np.array([stored[voice] for voice in VOICES], np.int64)
+
+
 def register_outlier_rate(chorale: Chorale) -> dict[str, float]:
     """Share of notes below their voice's p2 or above its p98 in Bach, per voice and over all notes.
 
