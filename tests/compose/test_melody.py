@@ -46,7 +46,7 @@ def test_transposition_moves_the_key_only_when_asked():
     moved = place_in_bach_register(tune, transpose=True)
     shift = compass(moved)[0] - 60
     assert compass(moved) == (60 + shift, 67 + shift) and moved.key_tonic == shift % 12
-    assert 62 <= compass(moved)[0] and compass(moved)[1] <= 78  # inside the band, near its median
+    assert compass(moved)[0] >= 62 and compass(moved)[1] <= 78  # inside the band, near its median
     assert abs(moved.pitches[moved.pitches != REST].mean() - 71) <= 0.5
 
 
