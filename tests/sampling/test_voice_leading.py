@@ -3,18 +3,18 @@
 import numpy as np
 import torch
 
-from deepchorale.data.chorale import REST, chorale_from_pitches
+from deepchorale.data.chorale import REST, VOICES, chorale_from_pitches
 from deepchorale.data.convert import ONEHOT_LOW, ONEHOT_PITCHES
 from deepchorale.evaluation.metrics.parallel_fifths import parallel_fifths
 from deepchorale.evaluation.metrics.parallel_octaves import parallel_octaves
-from deepchorale.evaluation.metrics.range_violation_rate import range_violation_rate
+from deepchorale.evaluation.metrics.register_outlier_rate import register_outlier_rate
 from deepchorale.sampling.gibbs import GibbsSettings, gibbs_sample
 from deepchorale.sampling.voice_leading import (
     VoiceLeadingPrior,
     crossing_and_spacing,
     forms_chord,
-    outside_range,
     parallel_count,
+    semitones_outside_register,
 )
 
 CANDIDATES = torch.arange(ONEHOT_LOW, ONEHOT_LOW + ONEHOT_PITCHES)
@@ -70,17 +70,18 @@ def test_chord_membership():
     assert forms_chord(resting, CANDIDATES)[0, 2, 0, 62 - ONEHOT_LOW]  # not judged while a voice rests
 
 
-def test_range_marks_the_pitches_the_range_metric_counts():
-    outside = outside_range(CANDIDATES)
-    for voice in range(4):
+def test_range_charges_the_pitches_the_register_metric_counts_by_their_distance():
+    outside = semitones_outside_register(CANDIDATES)
+    for voice, name in enumerate(VOICES):
         for pitch in CANDIDATES.tolist():
             pitches = np.full((4, 1), REST, np.int16)
             pitches[voice] = pitch
-            counted = range_violation_rate(chorale_from_pitches("one-note", pitches)) == 1.0
-            assert bool(outside[voice, pitch - ONEHOT_LOW]) == counted
+            counted = register_outlier_rate(chorale_from_pitches("one-note", pitches))[name] == 1.0
+            assert bool(outside[voice, pitch - ONEHOT_LOW] > 0) == counted
     only_range = VoiceLeadingPrior(parallels=0.0, crossing=0.0, spacing=0.0, non_chord=0.0, range=3.0)
-    high_alto = state((79, 76, 64, 48))  # alto E5, above its D5
-    assert only_range.cell_energy(high_alto)[0, :, 0].tolist() == [0.0, 3.0, 0.0, 0.0]
+    # Soprano G5, 1 above Bach's F#5; alto D5, 3 above his B4; tenor E3, 1 below his F3.
+    high_alto = state((79, 74, 52, 48))
+    assert only_range.cell_energy(high_alto)[0, :, 0].tolist() == [3.0, 9.0, 3.0, 0.0]
 
 
 def test_cell_energy_is_the_energy_of_the_pitch_each_cell_holds():

@@ -21,7 +21,7 @@ import numpy as np
 from deepchorale.compose.melody import Melody, MelodyError
 from deepchorale.compose.ornaments import scale_pitches
 from deepchorale.data.chorale import REST, STEPS_PER_QUARTER
-from deepchorale.evaluation.metrics.register_outlier_rate import bach_bands
+from deepchorale.data.registers import bach_bands
 
 DEVELOPMENTS = ("sequence", "vary", "reharmonise")  # in the order they are added
 SEQUENCE_INTERVALS = (7, -5, 5, -7, 2, -2)  # dominant first, then subdominant, then a step

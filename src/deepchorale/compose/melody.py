@@ -20,8 +20,8 @@ from deepchorale.data.chorale import PITCH_CLASS_NAMES, REST
 from deepchorale.data.convert import ONEHOT_HIGH, ONEHOT_LOW
 from deepchorale.data.key import estimate_key
 from deepchorale.data.musicxml import Part, PartNote
+from deepchorale.data.registers import bach_bands, bach_medians
 from deepchorale.data.scores import SCORE_SUFFIXES, ScoreError, grid_meter, on_grid, read_score, to_step
-from deepchorale.evaluation.metrics.register_outlier_rate import bach_bands, bach_medians
 
 # Where a tune may go: up to Coconet's top pitch, and down to an octave above its lowest, which
 # leaves the three lower voices room.

@@ -25,14 +25,9 @@ import numpy as np
 
 from deepchorale.atomic import write_json
 from deepchorale.data.chorale import VOICES, Chorale
+from deepchorale.data.registers import BANDS_PATH, bach_bands, bach_medians
 from deepchorale.evaluation.metrics import compute_metrics
-from deepchorale.evaluation.metrics.register_outlier_rate import (
-    BANDS_PATH,
-    PERCENTILES,
-    bach_bands,
-    bach_medians,
-    register_bands,
-)
+from deepchorale.evaluation.metrics.register_outlier_rate import PERCENTILES, register_bands
 from deepchorale.judge.scoring import pitch_histogram
 
 REFERENCE_PATH = Path(__file__).resolve().parents[3] / "evaluation" / "reference" / "bach_test.json"

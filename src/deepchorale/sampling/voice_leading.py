@@ -15,8 +15,9 @@ where E adds a fixed penalty for each rule the pitch would break against the cel
 - `spacing`: more than an octave from the neighbouring upper voice (soprano-alto, alto-tenor);
 - `non_chord`: a pitch-class set with the other voices that is not a complete triad or seventh
   (`evaluation.metrics.triad_or_seventh_rate`): Bach's passing tones survive a moderate penalty;
-- `range`: outside the voice's textbook range (`data.chorale.SATB_RANGES`, the ranges
-  `evaluation.metrics.range_violation_rate` counts): Coconet's inner voices drift high without it.
+- `range`: per semitone outside the voice's register in Bach (`data.registers.bach_bands`, p2-p98 of
+  his notes, the bands `evaluation.metrics.register_outlier_rate` counts): Coconet's inner voices
+  drift high and hug the soprano without it.
 The rules come from common-practice part-writing (e.g. Aldwell & Schachter, *Harmony and Voice
 Leading*, ch. 5; Huron, "Tone and Voice", Music Perception 19(1), 2001). A penalty of ~6 nats makes
 a rule-breaking pitch 400× less likely than the model alone would have it: a strong prior, not a
@@ -30,9 +31,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from deepchorale.data.chorale import REST, SATB_RANGES
+from deepchorale.data.chorale import REST
 from deepchorale.data.chords import IS_CHORD
 from deepchorale.data.convert import ONEHOT_HIGH, ONEHOT_LOW
+from deepchorale.data.registers import bach_bands
 
 PERFECT_CLASSES = (0, 7)  # unison/octave, fifth (semitones mod 12)
 UPPER_SPACING_LIMIT = 12  # semitones between soprano-alto and alto-tenor
@@ -60,7 +62,7 @@ class VoiceLeadingPrior:
         if self.non_chord:
             energy += self.non_chord * ~forms_chord(state, candidates)
         if self.range:
-            energy += self.range * outside_range(candidates).to(state.device)[None, :, None, :]
+            energy += self.range * semitones_outside_register(candidates)[None, :, None, :]
         return energy
 
     def cell_energy(self, state: Tensor) -> Tensor:
@@ -129,10 +131,12 @@ def crossing_and_spacing(state: Tensor, candidates: Tensor) -> tuple[Tensor, Ten
     return crossing, spacing
 
 
-def outside_range(candidates: Tensor) -> Tensor:
-    """(4, P) bool: the candidate pitch lies outside the voice's textbook range."""
-    ranges = torch.tensor(SATB_RANGES, device=candidates.device)
-    return (candidates[None] < ranges[:, :1]) | (candidates[None] > ranges[:, 1:])
+def semitones_outside_register(candidates: Tensor) -> Tensor:
+    """(4, P) how far each candidate pitch lies outside each voice's register in Bach (0 inside)."""
+    bands = torch.from_numpy(bach_bands()).to(candidates.device)
+    below = (bands[:, :1] - candidates[None]).clamp(min=0)
+    above = (candidates[None] - bands[:, 1:]).clamp(min=0)
+    return (below + above).float()
 
 
 def forms_chord(state: Tensor, candidates: Tensor) -> Tensor:

@@ -4,11 +4,8 @@ import numpy as np
 import pytest
 
 from deepchorale.data.datamodule import ChoraleDataModule
-from deepchorale.evaluation.metrics.register_outlier_rate import (
-    bach_bands,
-    register_bands,
-    register_outlier_rate,
-)
+from deepchorale.data.registers import bach_bands, bach_medians
+from deepchorale.evaluation.metrics.register_outlier_rate import register_bands, register_outlier_rate
 from tests.conftest import CACHE_DIR
 from tests.evaluation.metrics.conftest import chords, voices
 
@@ -18,6 +15,7 @@ def test_the_stored_bands_are_the_training_split_percentiles():
     assert register_bands(train).tolist() == bach_bands().tolist()
     # The bands the docstring and evaluation/README.md quote, each inside its textbook range.
     assert bach_bands().tolist() == [[62, 78], [58, 71], [53, 66], [41, 60]]
+    assert register_bands(train, (50, 50))[:, 0].tolist() == bach_medians().tolist() == [71, 65, 59, 51]
 
 
 def test_percentiles_are_pitches_that_occur():

@@ -1,23 +1,21 @@
 """Register-outlier rate: notes outside the register Bach's voices normally keep to.
 
 The bands are derived from the training split of the committed manifest (`register_bands`) and
-stored in `evaluation/reference/bach_registers.json`, which `python -m deepchorale.evaluation.reference`
-rebuilds (deterministic; the tests check the stored file against a fresh computation).
+stored in `evaluation/reference/bach_registers.json` (read by `data.registers`), which
+`python -m deepchorale.evaluation.reference` rebuilds (deterministic; the tests check the stored
+file against a fresh computation).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 
 from deepchorale.data.chorale import VOICES, Chorale
+from deepchorale.data.registers import bach_bands
 from deepchorale.evaluation.metrics.grid import mean_per_voice, notes
 
-BANDS_PATH = Path(__file__).resolve().parents[4] / "evaluation" / "reference" / "bach_registers.json"
 PERCENTILES = (2, 98)
 
 
@@ -35,20 +33,6 @@ def register_bands(chorales: Sequence[Chorale], percentiles: tuple[float, float]
         [np.percentile(pitch[voice == v], percentiles, method="inverted_cdf") for v in range(len(VOICES))],
         np.int64,
     )
-
-
-@cache
-def bach_bands() -> np.ndarray:
-    """The committed bands, (4, 2) MIDI pitches (lowest, highest) per voice, soprano first."""
-    stored = json.loads(BANDS_PATH.read_text())["bands"]
-    return np.array([stored[voice] for voice in VOICES], np.int64)
-
-
-@cache
-def bach_medians() -> np.ndarray:
-    """The committed median note pitch per voice, (4,) MIDI, soprano first: where each voice centres."""
-    stored = json.loads(BANDS_PATH.read_text())["medians"]
-    return np.array([stored[voice] for voice in VOICES], np.int64)
 
 
 def register_outlier_rate(chorale: Chorale) -> dict[str, float]:
