@@ -67,11 +67,8 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
     if cfg.ckpt_path and cfg.ckpt_path != "last" and not Path(cfg.ckpt_path).is_file():
         raise UserInputError(f"checkpoint {cfg.ckpt_path} not found")
     pl.seed_everything(cfg.seed, workers=True)
-    # Plain lists and dicts, not OmegaConf containers: modules save their init arguments into
-    # checkpoints, which must load with weights_only=True.
-    datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data, _convert_="all")
     model_config = OmegaConf.to_container(cfg.model, resolve=True)
-    if cfg.weights:
+    if cfg.weights:  # first: a bad file is one line before the data is built
         try:
             model = load_training_module(cfg.weights).train()
             model_config = read_weights(cfg.weights)["model"]
@@ -79,6 +76,9 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
             raise UserInputError(str(error)) from error
     else:
         model = hydra.utils.instantiate(cfg.model, _convert_="all")
+    # Plain lists and dicts, not OmegaConf containers: modules save their init arguments into
+    # checkpoints, which must load with weights_only=True.
+    datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data, _convert_="all")
     callbacks = instantiate_all(cfg.get("callbacks"))
     loggers = instantiate_all(resume_logger_config(cfg, output_dir))
     trainer: pl.Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
