@@ -74,11 +74,11 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
             model_config = read_weights(cfg.weights)["model"]
         except WeightsError as error:
             raise UserInputError(str(error)) from error
-    else:
-        model = hydra.utils.instantiate(cfg.model, _convert_="all")
     # Plain lists and dicts, not OmegaConf containers: modules save their init arguments into
     # checkpoints, which must load with weights_only=True.
     datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data, _convert_="all")
+    if not cfg.weights:  # after the data, as it always was: the same seed draws the same net
+        model = hydra.utils.instantiate(cfg.model, _convert_="all")
     callbacks = instantiate_all(cfg.get("callbacks"))
     loggers = instantiate_all(resume_logger_config(cfg, output_dir))
     trainer: pl.Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
