@@ -16,6 +16,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from deepchorale.apps.runner import UserInputError, hydra_app
@@ -33,7 +34,8 @@ def show(table_rows: list[dict], key: str, rail_metrics: list[str], columns: lis
         table.add_column(name, overflow="fold")
     for row in table_rows:
         cells = [row.get(name) for name in shown]
-        table.add_row(*("" if c is None else f"{c:.4g}" if isinstance(c, float) else str(c) for c in cells))
+        # Text as it stands: an override like `x=[/b]` is no markup of rich's.
+        table.add_row(*("" if c is None else f"{c:.4g}" if isinstance(c, float) else escape(str(c)) for c in cells))
     # Piped or captured output gets a wide table rather than rich's 80 columns; a terminal its own width.
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
