@@ -62,7 +62,12 @@ def resume_logger_config(cfg: DictConfig, output_dir: Path) -> DictConfig | None
     return loggers
 
 
-@hydra_app("train")
+def resumes(cfg: DictConfig, output_dir: Path) -> bool:
+    """A run that continues the one in its folder (`ckpt_path`, a Slurm requeue), which may reuse it."""
+    return resume_checkpoint(cfg, output_dir) is not None
+
+
+@hydra_app("train", resumes=resumes)
 def main(cfg: DictConfig, output_dir: Path) -> dict:
     if cfg.ckpt_path and cfg.ckpt_path != "last" and not Path(cfg.ckpt_path).is_file():
         raise UserInputError(f"checkpoint {cfg.ckpt_path} not found")
