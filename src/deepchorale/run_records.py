@@ -100,8 +100,23 @@ def figures(results: dict, prefix: str = "") -> dict[str, float]:
     return found
 
 
+# File names stop at 255 bytes on most file systems; the bundle's files add their suffixes to its name
+# (`.musicxml`) and, while written, a temporary prefix and suffix (atomic.py).
+MAX_BUNDLE_NAME = 200
+
+
+class BundleNameError(ValueError):
+    """A bundle name too long to be a file name."""
+
+
 def bundle_name(fullname: str, company: str, genre: str) -> str:
     """`<fullname>-<company>-<genre>`, as DeepComposer's submissions are named: each part lower-cased,
     runs of other characters one dash. compose names its track folder so, and select its export."""
     parts = (fullname, company, genre)
-    return "-".join(re.sub(r"[^a-z0-9]+", "-", part.lower()).strip("-") for part in parts)
+    name = "-".join(re.sub(r"[^a-z0-9]+", "-", part.lower()).strip("-") for part in parts)
+    if len(name) > MAX_BUNDLE_NAME:
+        raise BundleNameError(
+            f"bundle name {name[:40]}... is {len(name)} characters; at most {MAX_BUNDLE_NAME} "
+            "(bundle.fullname, bundle.company and bundle.genre together)"
+        )
+    return name

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from deepchorale.apps.runner import UserInputError, hydra_app
 from deepchorale.atomic import write_json, write_text
-from deepchorale.run_records import bundle_name
+from deepchorale.run_records import BundleNameError, bundle_name
 from deepchorale.selection.leaderboard import SelectionError, find_runs, guard_rails, rank, rows
 from deepchorale.selection.report import JUDGE_KEY, judge_band, write_report
 from deepchorale.selection.submission import export_submission
@@ -54,11 +54,12 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
     key, mode = str(cfg.criterion.key), str(cfg.criterion.mode)
     columns = [str(column) for column in cfg.columns]
     try:
+        name = bundle_name(cfg.bundle.fullname, cfg.bundle.company, cfg.bundle.genre)
         rails = guard_rails(
             list(cfg.guard_rails.metrics), tuple(cfg.guard_rails.percentiles), cfg.guard_rails.reference
         )
         entries = rank(find_runs(runs), key, mode, rails)
-    except SelectionError as error:
+    except (BundleNameError, SelectionError) as error:
         raise UserInputError(str(error)) from error
 
     table_rows = rows(entries, key, rails, columns)
@@ -67,7 +68,6 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
     write_json(output_dir / "leaderboard.json", table_rows)
 
     winner = entries[0]
-    name = bundle_name(cfg.bundle.fullname, cfg.bundle.company, cfg.bundle.genre)
     bundle = export_submission(winner, output_dir, name)
     print(
         f"winner: {winner.name} ({key} {winner.score:.4g})"
