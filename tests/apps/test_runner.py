@@ -126,7 +126,9 @@ def test_a_training_that_crashes_after_wandb_started_marks_its_run_failed(tmp_pa
     assert not (run_dir / "results.json").exists()
 
 
-def test_a_crashing_job_of_a_multirun_records_its_exception_and_the_sweep_goes_on(tmp_path, monkeypatch, capsys):
+def test_a_crashing_job_of_a_multirun_records_its_exception_and_the_sweep_goes_on(
+    tmp_path, monkeypatch, capsys
+):
     sweep = tmp_path / "sweep"
     monkeypatch.setattr(
         sys, "argv", ["deepchorale select", "report.tracks=1,2", f"hydra.sweep.dir={sweep}", "-m"]
@@ -144,6 +146,9 @@ def test_a_crashing_job_of_a_multirun_records_its_exception_and_the_sweep_goes_o
         (run,) = wandb_runs(sweep / number)
         assert offline_exit_code(run) == 1
         results = json.loads((sweep / number / "results.json").read_text())
-        assert results == {"error": "RuntimeError: the sampler diverged", "job": f"{number} (report.tracks={tracks})"}
+        assert results == {
+            "error": "RuntimeError: the sampler diverged",
+            "job": f"{number} (report.tracks={tracks})",
+        }
         (log,) = (sweep / number).glob("*.log")  # Hydra's job log, named after the job
         assert "Traceback" in log.read_text()  # the crash's traceback, kept

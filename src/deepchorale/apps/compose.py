@@ -24,7 +24,9 @@ def report(stage: str, seconds: float) -> None:
 @hydra_app("compose")
 def main(cfg: DictConfig, output_dir: Path) -> dict:
     try:
-        bundle_name(cfg.bundle.fullname, cfg.bundle.company, cfg.bundle.genre)  # a name too long fails now, not after
+        bundle_name(
+            cfg.bundle.fullname, cfg.bundle.company, cfg.bundle.genre
+        )  # a name too long fails now, not after
         melody = with_given_key_and_tempo(load_melody(str(cfg.melody), cfg.melody_track), cfg.key, cfg.qpm)
         settings = stage_settings(cfg)
         harmoniser = load_harmoniser(cfg)

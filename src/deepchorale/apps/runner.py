@@ -19,6 +19,8 @@ errors, and W&B closed on every way out (lightning-hydra-template's `task_wrappe
   instead, saying so, since Hydra has already replaced that run's `.hydra/` record,
 - finishes the job's W&B run, if one is open, on each of these paths with the job's exit status
   (non-zero marks the run failed), so the next job of an in-process multirun starts its own,
+- keeps W&B quiet: its banner and summary (dozens of lines for one evaluated file) are off
+  unless `WANDB_SILENT=false` asks for them; the run's files are written all the same,
 - returns `results[cfg.optimized_metric]` when set, which Hydra sweepers optimise,
 - keeps freed host memory for reuse when the app's config says `retain_freed_memory: true`
   (`deepchorale.host_memory`: no page faults in each training step or Gibbs sweep).
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import shutil
 import sys
 import traceback
@@ -129,6 +132,7 @@ def hydra_app(config_name: str, resumes: Callable[[DictConfig, Path], bool] | No
                 if status and multirun:
                     write_results(output_dir, {"error": str(reason), "job": job})
 
+            os.environ.setdefault("WANDB_SILENT", "true")  # read when W&B starts, in this job
             earlier = earlier_run(output_dir)
             if earlier and resumes is not None and resumes(cfg, output_dir):
                 (output_dir / RESULTS).unlink(missing_ok=True)  # a failed resume must not leave the old one

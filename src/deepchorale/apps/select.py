@@ -35,7 +35,9 @@ def show(table_rows: list[dict], key: str, rail_metrics: list[str], columns: lis
     for row in table_rows:
         cells = [row.get(name) for name in shown]
         # Text as it stands: an override like `x=[/b]` is no markup of rich's.
-        table.add_row(*("" if c is None else f"{c:.4g}" if isinstance(c, float) else escape(str(c)) for c in cells))
+        table.add_row(
+            *("" if c is None else f"{c:.4g}" if isinstance(c, float) else escape(str(c)) for c in cells)
+        )
     # Piped or captured output gets a wide table rather than rich's 80 columns; a terminal its own width.
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 

@@ -128,7 +128,9 @@ def read_weights(path: str | Path, map_location: str | torch.device = "cpu") -> 
         raise WeightsError(f"weights file {path} not found")
     try:
         blob = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as error:  # torch.load raises whatever a file's bytes trip over (an empty one: IndexError)
+    except (
+        Exception
+    ) as error:  # torch.load raises whatever a file's bytes trip over (an empty one: IndexError)
         reason = f"{type(error).__name__}: {first_line(error)}"
         raise WeightsError(f"{path} is not a readable weights file ({reason})") from error
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
@@ -241,18 +243,39 @@ def model_kind(config: dict) -> str:
     return next(kind for kind, (module, _, _) in INFERENCE.items() if module == config["_target_"])
 
 
+def kind_of(value) -> type | None:
+    """What a setting holds, numbers alike (a bool first: it is an int too); None for null."""
+    return next((kind for kind in (bool, int | float, str, dict, list) if isinstance(value, kind)), None)
+
+
 def check_sampler(config: dict, name: str, kind: str) -> None:
-    """A model's stored sampler settings hold exactly the keys of the shipped ones (`conf/sampler/`)."""
+    """A model's stored sampler settings hold the keys of the shipped ones (`conf/sampler/`), each
+    of the same kind (or null): a text where a number belongs fails far from the file otherwise.
+    Below the top level a key may be missing (files written before a rule existed go without it)."""
     sampler = config.get("sampler")
     if sampler is None or kind not in ("coconet", "gan"):
         return
-    shipped = packaged_sampler(kind)
-    if not isinstance(sampler, dict):
-        raise WeightsError(f"{name}: model config's sampler is a {type(sampler).__name__}, not settings")
-    missing, unknown = sorted(set(shipped) - set(sampler)), sorted(set(sampler) - set(shipped))
-    if missing or unknown:
-        wrong = f"lacks {', '.join(missing)}" if missing else f"has unknown {', '.join(unknown)}"
-        raise WeightsError(f"{name}: model config's sampler {wrong} (expected {', '.join(shipped)})")
+
+    def check(settings, shipped: dict, where: str) -> None:
+        if not isinstance(settings, dict):
+            raise WeightsError(f"{name}: model config's {where} is a {type(settings).__name__}, not settings")
+        missing = sorted(set(shipped) - set(settings)) if where == "sampler" else []
+        unknown = sorted(set(settings) - set(shipped))
+        if missing or unknown:
+            wrong = f"lacks {', '.join(missing)}" if missing else f"has unknown {', '.join(unknown)}"
+            raise WeightsError(f"{name}: model config's {where} {wrong} (expected {', '.join(shipped)})")
+        for key, value in settings.items():
+            expected = shipped[key]
+            if value is None or expected is None:
+                continue
+            if isinstance(expected, dict):
+                check(value, expected, f"{where}.{key}")
+            elif kind_of(value) != kind_of(expected):
+                raise WeightsError(
+                    f"{name}: model config's {where}.{key} is {value!r}, not a {type(expected).__name__}"
+                )
+
+    check(sampler, packaged_sampler(kind), "sampler")
 
 
 def check_sizes(config: dict, state: dict[str, torch.Tensor], name: str) -> None:

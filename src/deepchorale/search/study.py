@@ -51,6 +51,7 @@ RECORD_START = b'{"op_code"'  # how Optuna writes every journal record
 
 def mended_line(line: bytes) -> bytes | None:
     """A journal line as a whole record: itself, or the whole record appended onto a torn one."""
+
     def whole(text: bytes) -> bool:
         try:
             json.loads(text)
@@ -73,7 +74,9 @@ def mend_journal(path: Path) -> list[str]:
         data = path.read_bytes()
         body, _, tail = data.rpartition(b"\n")
         lines = body.split(b"\n") if body else []
-        notes = [f"cut off a torn last record ({len(tail)} bytes: a worker stopped mid-write)"] if tail else []
+        notes = (
+            [f"cut off a torn last record ({len(tail)} bytes: a worker stopped mid-write)"] if tail else []
+        )
         for number, line in enumerate(lines, start=1):
             mended = mended_line(line)
             if mended is None:
