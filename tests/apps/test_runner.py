@@ -87,7 +87,8 @@ def test_each_failed_job_of_a_multirun_closes_its_run_and_records_why(tmp_path, 
     assert ended.value.code == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last == (
-        f"deepchorale select: error: 2 job(s) failed: 0 (report.tracks=1) in {sweep / '0'}: the melody is silent; "
+        "deepchorale select: error: 2 job(s) failed: "
+        f"0 (report.tracks=1) in {sweep / '0'}: the melody is silent; "
         f"1 (report.tracks=2) in {sweep / '1'}: the melody is silent"
     )
     for number, tracks in (("0", 1), ("1", 2)):

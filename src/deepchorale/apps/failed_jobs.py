@@ -1,7 +1,8 @@
 """`FailedJobs`, the Hydra callback (registered by `conf/hydra/default.yaml`) that ends a multirun
 whose jobs recorded errors (`apps/runner.py` writes `{"error": ..., "job": ...}`) with status 2,
-in one line naming each (its number, overrides, folder and reason). It reads the jobs' `results.json`, so it also sees jobs that a launcher ran in other
-processes (Slurm), which an in-process exception would not reach.
+in one line naming each (its number, overrides, folder and reason). It reads the jobs'
+`results.json`, so it also sees jobs that a launcher ran in other processes (Slurm), which an
+in-process exception would not reach.
 """
 
 from __future__ import annotations

@@ -142,8 +142,9 @@ def hydra_app(config_name: str, resumes: Callable[[DictConfig, Path], bool] | No
                       file=sys.stderr)  # fmt: skip
             elif earlier:
                 print(
-                    f"deepchorale {config_name}: error: {output_dir} already holds a run ({', '.join(earlier)}); "
-                    "a run dir holds one run: choose another hydra.run.dir or remove that one",
+                    f"deepchorale {config_name}: error: {output_dir} already holds a run "
+                    f"({', '.join(earlier)}); a run dir holds one run: choose another hydra.run.dir "
+                    "or remove that one",
                     file=sys.stderr,
                 )
                 sys.exit(USER_ERROR_EXIT)

@@ -81,7 +81,8 @@ def mend_journal(path: Path) -> list[str]:
             mended = mended_line(line)
             if mended is None:
                 raise StudyError(
-                    f"{path} line {number} is no journal record; remove that line to keep the rest of the study"
+                    f"{path} line {number} is no journal record; "
+                    "remove that line to keep the rest of the study"
                 )
             if mended is not line:
                 lines[number - 1] = mended
