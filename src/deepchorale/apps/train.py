@@ -71,14 +71,14 @@ def resumes(cfg: DictConfig, output_dir: Path) -> bool:
 def main(cfg: DictConfig, output_dir: Path) -> dict:
     if cfg.ckpt_path and cfg.ckpt_path != "last" and not Path(cfg.ckpt_path).is_file():
         raise UserInputError(f"checkpoint {cfg.ckpt_path} not found")
-    pl.seed_everything(cfg.seed, workers=True)
     model_config = OmegaConf.to_container(cfg.model, resolve=True)
-    if cfg.weights:  # first: a bad file is one line before the data is built
+    if cfg.weights:  # first: a bad file is one line before anything else is said or built
         try:
             model = load_training_module(cfg.weights).train()
             model_config = read_weights(cfg.weights)["model"]
         except WeightsError as error:
             raise UserInputError(str(error)) from error
+    pl.seed_everything(cfg.seed, workers=True)
     # Plain lists and dicts, not OmegaConf containers: modules save their init arguments into
     # checkpoints, which must load with weights_only=True.
     datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data, _convert_="all")

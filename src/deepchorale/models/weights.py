@@ -131,7 +131,9 @@ def read_weights(path: str | Path, map_location: str | torch.device = "cpu") -> 
     except (
         Exception
     ) as error:  # torch.load raises whatever a file's bytes trip over (an empty one: IndexError)
-        reason = f"{type(error).__name__}: {first_line(error)}"
+        reason = (
+            f"{type(error).__name__}: {first_line(error)}" if str(error).strip() else type(error).__name__
+        )
         raise WeightsError(f"{path} is not a readable weights file ({reason})") from error
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise WeightsError(f"{path} is not a deepchorale weights file (expected format {FORMAT!r})")
