@@ -162,10 +162,12 @@ def test_every_entry_that_takes_weights_says_what_is_wrong_in_one_line(tmp_path,
 
 def test_a_compressed_musicxml_that_unpacks_beyond_the_cap_is_refused_unread(tmp_path):
     bomb = tmp_path / "bomb.mxl"
-    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        with archive.open("score.musicxml", "w") as member:  # streamed: the test holds 1 MB at a time
-            for _ in range(MAX_SCORE_BYTES // 2**20 + 1):
-                member.write(b" " * 2**20)
+    with (
+        zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive,
+        archive.open("score.musicxml", "w") as member,  # streamed: the test holds 1 MB at a time
+    ):
+        for _ in range(MAX_SCORE_BYTES // 2**20 + 1):
+            member.write(b" " * 2**20)
     assert bomb.stat().st_size < MAX_SCORE_BYTES // 500
     with pytest.raises(ScoreError, match="unpacks to more than 64 MB"):
         read_score(bomb)
