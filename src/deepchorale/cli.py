@@ -8,7 +8,9 @@ app's Hydra, which is shown the line without the app word.
 File names go through Hydra's override grammar, which has no room for accents, quotes, brackets
 or `#` in a bare value (`melody=/tmp/Café tune.mid`). The value of such a `key=value` is handed to
 Hydra quoted when it names a file, or looks like a file name; any other argument Hydra cannot read
-stops here with one line that shows how to quote it.
+stops here with one line that shows how to quote it. So does an output folder that cannot be one
+(`hydra.run.dir` naming a file, or a name longer than file systems allow), which Hydra would only
+meet with a traceback.
 """
 
 from __future__ import annotations
@@ -31,6 +33,27 @@ COMPLETION_FLAGS = ("-sc", "--shell-completion")
 
 class OverrideError(Exception):
     """An argument that Hydra's override grammar cannot read, even quoted."""
+
+
+OUTPUT_DIRS = ("hydra.run.dir", "hydra.sweep.dir")
+NAME_MAX = 255  # bytes in one file name, on Linux's file systems
+
+
+def check_output_dirs(arguments: list[str]) -> None:
+    """An OverrideError for a run or sweep dir that cannot be made: a file on its way, a name too long."""
+    for argument in arguments:
+        key, _, value = argument.partition("=")
+        if key.lstrip("+") not in OUTPUT_DIRS or not value or "${" in value:
+            continue
+        folder = os.path.abspath(os.path.expanduser(value))
+        long = next((part for part in folder.split(os.sep) if len(os.fsencode(part)) > NAME_MAX), None)
+        if long:
+            raise OverrideError(f"{key}: the name {long[:40]}... is longer than {NAME_MAX} bytes")
+        path = folder
+        while not os.path.lexists(path):
+            path = os.path.dirname(path)
+        if not os.path.isdir(path):
+            raise OverrideError(f"{key}={value}: {path} is a file, not a folder")
 
 
 def hydra_quoted(value: str) -> str:
@@ -150,6 +173,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"deepchorale: error: unknown app {app!r}; choose from {', '.join(APPS)}", file=sys.stderr)
         sys.exit(2)
     try:
+        check_output_dirs(overrides)
         arguments = hydra_ready(overrides)
     except OverrideError as error:
         print(f"deepchorale {app}: error: {error}", file=sys.stderr)

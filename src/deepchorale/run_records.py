@@ -23,22 +23,48 @@ CONFIG_ECHO = "settings"  # compose and select echo their whole config here: set
 
 
 class RecordError(ValueError):
-    """A results.json that holds no figures: not valid JSON, or not a JSON object."""
+    """A results.json that holds no figures: not valid JSON, not a JSON object, or one no reader
+    should walk (an integer no float holds, nesting deeper than `MAX_DEPTH`)."""
+
+
+MAX_DIGITS = 300  # a float holds no larger integer (1.8e308), and Python parses 4,300 digits at most
+MAX_DEPTH = 64  # records nest 4 deep; figures() and lookup() recurse, so a deeper one is refused
 
 
 def write_results(folder: str | Path, results: dict) -> Path:
     return write_json(Path(folder) / RESULTS, results)
 
 
+def bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise RecordError(f"{RESULTS} holds an integer of {len(text.lstrip('-'))} digits")
+    return int(text)
+
+
+def depth(value) -> int:
+    """How deep lists and dicts nest in `value`, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack += [(child, level + 1) for child in children]
+    return deepest
+
+
 def read_results(folder: str | Path) -> dict:
     """The run's record; FileNotFoundError when it has none (failed, or not finished), RecordError
     when it cannot be read as one."""
     try:
-        results = json.loads((Path(folder) / RESULTS).read_text())
+        results = json.loads((Path(folder) / RESULTS).read_text(), parse_int=bounded_int)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise RecordError(f"{RESULTS} is not valid JSON") from None
+    except RecursionError:  # json's parser recurses: a record nested a thousand deep
+        raise RecordError(f"{RESULTS} is nested deeper than {MAX_DEPTH} levels") from None
     if not isinstance(results, dict):
         raise RecordError(f"{RESULTS} does not hold an object")
+    if depth(results) > MAX_DEPTH:
+        raise RecordError(f"{RESULTS} is nested deeper than {MAX_DEPTH} levels")
     return results
 
 
@@ -74,8 +100,23 @@ def figures(results: dict, prefix: str = "") -> dict[str, float]:
     return found
 
 
+# File names stop at 255 bytes on most file systems; the bundle's files add their suffixes to its name
+# (`.musicxml`) and, while written, a temporary prefix and suffix (atomic.py).
+MAX_BUNDLE_NAME = 200
+
+
+class BundleNameError(ValueError):
+    """A bundle name too long to be a file name."""
+
+
 def bundle_name(fullname: str, company: str, genre: str) -> str:
     """`<fullname>-<company>-<genre>`, as DeepComposer's submissions are named: each part lower-cased,
     runs of other characters one dash. compose names its track folder so, and select its export."""
     parts = (fullname, company, genre)
-    return "-".join(re.sub(r"[^a-z0-9]+", "-", part.lower()).strip("-") for part in parts)
+    name = "-".join(re.sub(r"[^a-z0-9]+", "-", part.lower()).strip("-") for part in parts)
+    if len(name) > MAX_BUNDLE_NAME:
+        raise BundleNameError(
+            f"bundle name {name[:40]}... is {len(name)} characters; at most {MAX_BUNDLE_NAME} "
+            "(bundle.fullname, bundle.company and bundle.genre together)"
+        )
+    return name

@@ -86,7 +86,11 @@ def test_each_failed_job_of_a_multirun_closes_its_run_and_records_why(tmp_path, 
         job_opening_wandb("user error")()
     assert ended.value.code == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]
-    assert last == "deepchorale select: error: 2 job(s) failed: 0 (report.tracks=1); 1 (report.tracks=2)"
+    assert last == (
+        "deepchorale select: error: 2 job(s) failed: "
+        f"0 (report.tracks=1) in {sweep / '0'}: the melody is silent; "
+        f"1 (report.tracks=2) in {sweep / '1'}: the melody is silent"
+    )
     for number, tracks in (("0", 1), ("1", 2)):
         (run,) = wandb_runs(sweep / number)  # each job its own run: none logged into the one before
         assert offline_exit_code(run) == 2 and len(offline_history(run)) == 1
@@ -123,15 +127,29 @@ def test_a_training_that_crashes_after_wandb_started_marks_its_run_failed(tmp_pa
     assert not (run_dir / "results.json").exists()
 
 
-def test_a_crashing_job_of_a_multirun_records_its_exception(tmp_path, monkeypatch):
+def test_a_crashing_job_of_a_multirun_records_its_exception_and_the_sweep_goes_on(
+    tmp_path, monkeypatch, capsys
+):
     sweep = tmp_path / "sweep"
     monkeypatch.setattr(
         sys, "argv", ["deepchorale select", "report.tracks=1,2", f"hydra.sweep.dir={sweep}", "-m"]
     )
-    with pytest.raises(SystemExit) as ended:  # Hydra's basic launcher stops the sweep at a crash
+    with pytest.raises(SystemExit) as ended:
         job_opening_wandb("crash")()
-    assert ended.value.code == 1
-    (run,) = wandb_runs(sweep / "0")
-    assert offline_exit_code(run) == 1
-    results = json.loads((sweep / "0" / "results.json").read_text())
-    assert results == {"error": "RuntimeError: the sampler diverged", "job": "0 (report.tracks=1)"}
+    assert ended.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        f"deepchorale select: error: 2 job(s) failed: 0 (report.tracks=1) in {sweep / '0'}: RuntimeError: "
+        f"the sampler diverged; 1 (report.tracks=2) in {sweep / '1'}: RuntimeError: the sampler diverged"
+    )
+    for number, tracks in (("0", 1), ("1", 2)):
+        (run,) = wandb_runs(sweep / number)
+        assert offline_exit_code(run) == 1
+        results = json.loads((sweep / number / "results.json").read_text())
+        assert results == {
+            "error": "RuntimeError: the sampler diverged",
+            "job": f"{number} (report.tracks={tracks})",
+        }
+        (log,) = (sweep / number).glob("*.log")  # Hydra's job log, named after the job
+        assert "Traceback" in log.read_text()  # the crash's traceback, kept

@@ -18,6 +18,7 @@ from optuna.trial import TrialState
 
 from deepchorale.search.study import open_storage
 from tests.conftest import CACHE_DIR, REPO
+from tests.search.test_study import torn_write
 from tests.test_slurm import needs_slurm, slurm_env  # noqa: F401  (the local cluster fixture)
 
 ENV = {**os.environ, "DEEPCHORALE_CACHE": str(CACHE_DIR)}
@@ -151,3 +152,22 @@ def test_a_pruning_search_runs_as_a_slurm_array_of_workers(slurm_env, tmp_path):
     workers = [json.loads(p.read_text()) for p in (study_dir / "workers").glob("*/results.json")]
     assert sorted(w["worker"] for w in workers) == [0, 1], logs
     assert sum(len(w["trials"]) for w in workers) == len(study.trials) == 4
+
+
+@pytest.mark.slow  # two worker starts with a trial each: about 35 s here
+def test_a_journal_torn_by_a_killed_worker_is_mended_with_every_finished_trial_kept(tmp_path):
+    study_dir = tmp_path / "study"
+    journal = study_dir / "journal.log"
+    first = search(*DATA_SEARCH, "search.n_trials=1", f"search.study_dir={study_dir}", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    finished = (TrialState.COMPLETE, TrialState.FAIL)
+    before = [(t.number, t.state, t.value) for t in load(study_dir, "default").trials if t.state in finished]
+    assert [state for _, state, _ in before] == [TrialState.COMPLETE]
+    torn_write(journal)
+    resumed = search(*DATA_SEARCH, "search.n_trials=2", f"search.study_dir={study_dir}", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"{journal}: cut off a torn last record" in resumed.stderr
+    assert journal.read_bytes().endswith(b"\n")  # whole again: the next start has nothing to mend
+    trials = load(study_dir, "default").trials
+    assert [(t.number, t.state, t.value) for t in trials[:1]] == before  # every finished trial kept
+    assert [t.state for t in trials[1:]] == [TrialState.FAIL, TrialState.WAITING]  # the next one ran

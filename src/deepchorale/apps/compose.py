@@ -14,6 +14,7 @@ from deepchorale.compose.melody import MelodyError, load_melody, with_given_key_
 from deepchorale.compose.pipeline import compose_track
 from deepchorale.compose.settings import SettingsError, load_articulator, load_harmoniser, stage_settings
 from deepchorale.models.weights import WeightsError, load_model
+from deepchorale.run_records import BundleNameError, bundle_name
 
 
 def report(stage: str, seconds: float) -> None:
@@ -27,6 +28,9 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
             f"transpose=true would move the key you gave (key={cfg.key!r}): drop one of them"
         )
     try:
+        bundle_name(
+            cfg.bundle.fullname, cfg.bundle.company, cfg.bundle.genre
+        )  # a name too long fails now, not after
         melody = with_given_key_and_tempo(load_melody(str(cfg.melody), cfg.melody_track), cfg.key, cfg.qpm)
         settings = stage_settings(cfg)
         harmoniser = load_harmoniser(cfg)
@@ -48,7 +52,7 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
             transpose=cfg.transpose,
             **settings,
         )
-    except (MelodyError, WeightsError, SettingsError) as error:
+    except (BundleNameError, MelodyError, WeightsError, SettingsError) as error:
         raise UserInputError(str(error)) from error
     results = write_bundle(composition, cfg, output_dir, judge, critic, progress=report)
     print(f"bundle: {results['bundle']}")

@@ -1,7 +1,8 @@
 """`FailedJobs`, the Hydra callback (registered by `conf/hydra/default.yaml`) that ends a multirun
 whose jobs recorded errors (`apps/runner.py` writes `{"error": ..., "job": ...}`) with status 2,
-naming them. It reads the jobs' `results.json`, so it also sees jobs that a launcher ran in other
-processes (Slurm), which an in-process exception would not reach.
+in one line naming each (its number, overrides, folder and reason). It reads the jobs'
+`results.json`, so it also sees jobs that a launcher ran in other processes (Slurm), which an
+in-process exception would not reach.
 """
 
 from __future__ import annotations
@@ -35,11 +36,13 @@ class FailedJobs(Callback):
             except (OSError, ValueError):
                 continue
             if isinstance(results, dict) and "error" in results and "job" in results:
-                failed.append(str(results["job"]))
+                failed.append((str(results["job"]), path.parent, str(results["error"])))
         if failed:
-            failed.sort(key=lambda job: int(job.split(" ", 1)[0]))  # "<job number> (<overrides>)"
+            failed.sort(key=lambda job: int(job[0].split(" ", 1)[0]))  # "<job number> (<overrides>)"
             app = kwargs.get("config_name") or config.hydra.job.name
             print(
-                f"deepchorale {app}: error: {len(failed)} job(s) failed: {'; '.join(failed)}", file=sys.stderr
+                f"deepchorale {app}: error: {len(failed)} job(s) failed: "
+                + "; ".join(f"{job} in {folder}: {reason}" for job, folder, reason in failed),
+                file=sys.stderr,
             )
             sys.exit(USER_ERROR_EXIT)

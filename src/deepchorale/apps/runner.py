@@ -9,10 +9,18 @@ errors, and W&B closed on every way out (lightning-hydra-template's `task_wrappe
 - turns a `UserInputError`, or a config value that its `_target_` refuses, into one line on
   stderr: a single run then exits with status 2; a job of a multirun records why in its
   `results.json` and returns NaN (sweepers mark the trial failed), so the other jobs still run,
-- lets any other exception, Ctrl-C or `SystemExit` through (Hydra prints a crash's traceback),
-  a multirun job recording it in its `results.json` first (`{"error": ..., "job": ...}`),
+- lets any other exception, Ctrl-C or `SystemExit` of a single run through (Hydra prints a crash's
+  traceback); a multirun job records a crash in its `results.json` (`{"error": ..., "job": ...}`)
+  and its traceback in its log, says so in one line and returns NaN, so the sweep goes on to its
+  end and `FailedJobs`' summary (Ctrl-C and `SystemExit` still end the sweep),
+- keeps one run per folder: a run dir that holds an earlier run (its `config.yaml` or
+  `results.json`) is refused in one line, exit status 2, before anything is written, unless the app
+  resumes that run (train's `ckpt_path`); a multirun job clears its earlier namesake's files
+  instead, saying so, since Hydra has already replaced that run's `.hydra/` record,
 - finishes the job's W&B run, if one is open, on each of these paths with the job's exit status
   (non-zero marks the run failed), so the next job of an in-process multirun starts its own,
+- keeps W&B quiet: its banner and summary (dozens of lines for one evaluated file) are off
+  unless `WANDB_SILENT=false` asks for them; the run's files are written all the same,
 - returns `results[cfg.optimized_metric]` when set, which Hydra sweepers optimise,
 - keeps freed host memory for reuse when the app's config says `retain_freed_memory: true`
   (`deepchorale.host_memory`: no page faults in each training step or Gibbs sweep).
@@ -24,7 +32,10 @@ from __future__ import annotations
 
 import functools
 import math
+import os
+import shutil
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,7 +48,7 @@ from omegaconf import DictConfig, OmegaConf
 import deepchorale.resolvers  # noqa: F401  (registers ${best_precision:} before Hydra composes)
 from deepchorale.atomic import write_text
 from deepchorale.host_memory import retain_freed_memory
-from deepchorale.run_records import write_results
+from deepchorale.run_records import RESULTS, write_results
 from deepchorale.tracking import finish_wandb
 
 CONFIG_PATH = "pkg://deepchorale.conf"
@@ -78,12 +89,30 @@ def exit_status(error: BaseException) -> int:
     return 1  # Hydra's status for a crash
 
 
+def earlier_run(output_dir: Path) -> list[str]:
+    """The marks of a run that used `output_dir` before this one: every app writes config.yaml first."""
+    return [name for name in ("config.yaml", RESULTS) if (output_dir / name).exists()]
+
+
+def clear_earlier_run(output_dir: Path, log_name: str) -> None:
+    """Remove what an earlier run left, but Hydra's `.hydra/` and the log it has opened for this one."""
+    for path in output_dir.iterdir():
+        if path.name in (".hydra", log_name):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
 def describe(error: BaseException) -> str:
     name = type(error).__name__
     return f"{name}: {error}" if str(error) else name
 
 
-def hydra_app(config_name: str) -> Callable:
+def hydra_app(config_name: str, resumes: Callable[[DictConfig, Path], bool] | None = None) -> Callable:
+    """`resumes(cfg, output_dir)`: whether this run continues the earlier run in its folder."""
+
     def decorate(task: Callable[[DictConfig, Path], dict]) -> Callable[[], None]:
         @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name=config_name)
         @functools.wraps(task)
@@ -103,6 +132,22 @@ def hydra_app(config_name: str) -> Callable:
                 if status and multirun:
                     write_results(output_dir, {"error": str(reason), "job": job})
 
+            os.environ.setdefault("WANDB_SILENT", "true")  # read when W&B starts, in this job
+            earlier = earlier_run(output_dir)
+            if earlier and resumes is not None and resumes(cfg, output_dir):
+                (output_dir / RESULTS).unlink(missing_ok=True)  # a failed resume must not leave the old one
+            elif earlier and multirun:
+                clear_earlier_run(output_dir, f"{hydra_config.job.name}.log")
+                print(f"deepchorale {config_name}: job {job}: cleared an earlier run from {output_dir}",
+                      file=sys.stderr)  # fmt: skip
+            elif earlier:
+                print(
+                    f"deepchorale {config_name}: error: {output_dir} already holds a run "
+                    f"({', '.join(earlier)}); a run dir holds one run: choose another hydra.run.dir "
+                    "or remove that one",
+                    file=sys.stderr,
+                )
+                sys.exit(USER_ERROR_EXIT)
             write_text(output_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
             if cfg.get("retain_freed_memory") and not retain_freed_memory():
                 print(f"deepchorale {config_name}: retain_freed_memory: not glibc, ignored", file=sys.stderr)
@@ -117,7 +162,16 @@ def hydra_app(config_name: str) -> Callable:
                 # Hydra's job runner catches only Exception: a job of a multirun must not exit.
                 print(f"deepchorale {config_name}: job {job} failed: {reason}", file=sys.stderr)
                 return math.nan
-            except BaseException as error:  # a crash, Ctrl-C, a callback's SystemExit: on after this
+            except Exception as error:
+                end_job(exit_status(error), describe(error))
+                if not multirun:
+                    raise
+                # Hydra's launcher would end the sweep here with a traceback and no summary.
+                with open(output_dir / f"{hydra_config.job.name}.log", "a") as log:
+                    log.write(traceback.format_exc())
+                print(f"deepchorale {config_name}: job {job} crashed: {describe(error)}", file=sys.stderr)
+                return math.nan
+            except BaseException as error:  # Ctrl-C, a callback's SystemExit: on after this
                 end_job(exit_status(error), describe(error))
                 raise
             end_job(0)

@@ -16,11 +16,12 @@ from pathlib import Path
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from deepchorale.apps.runner import UserInputError, hydra_app
 from deepchorale.atomic import write_json, write_text
-from deepchorale.run_records import bundle_name
+from deepchorale.run_records import BundleNameError, bundle_name
 from deepchorale.selection.leaderboard import SelectionError, find_runs, guard_rails, rank, rows
 from deepchorale.selection.report import JUDGE_KEY, judge_band, write_report
 from deepchorale.selection.submission import export_submission
@@ -33,7 +34,10 @@ def show(table_rows: list[dict], key: str, rail_metrics: list[str], columns: lis
         table.add_column(name, overflow="fold")
     for row in table_rows:
         cells = [row.get(name) for name in shown]
-        table.add_row(*("" if c is None else f"{c:.4g}" if isinstance(c, float) else str(c) for c in cells))
+        # Text as it stands: an override like `x=[/b]` is no markup of rich's.
+        table.add_row(
+            *("" if c is None else f"{c:.4g}" if isinstance(c, float) else escape(str(c)) for c in cells)
+        )
     # Piped or captured output gets a wide table rather than rich's 80 columns; a terminal its own width.
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
@@ -52,11 +56,12 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
     key, mode = str(cfg.criterion.key), str(cfg.criterion.mode)
     columns = [str(column) for column in cfg.columns]
     try:
+        name = bundle_name(cfg.bundle.fullname, cfg.bundle.company, cfg.bundle.genre)
         rails = guard_rails(
             list(cfg.guard_rails.metrics), tuple(cfg.guard_rails.percentiles), cfg.guard_rails.reference
         )
         entries = rank(find_runs(runs), key, mode, rails)
-    except SelectionError as error:
+    except (BundleNameError, SelectionError) as error:
         raise UserInputError(str(error)) from error
 
     table_rows = rows(entries, key, rails, columns)
@@ -65,7 +70,6 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
     write_json(output_dir / "leaderboard.json", table_rows)
 
     winner = entries[0]
-    name = bundle_name(cfg.bundle.fullname, cfg.bundle.company, cfg.bundle.genre)
     bundle = export_submission(winner, output_dir, name)
     print(
         f"winner: {winner.name} ({key} {winner.score:.4g})"

@@ -62,22 +62,27 @@ def resume_logger_config(cfg: DictConfig, output_dir: Path) -> DictConfig | None
     return loggers
 
 
-@hydra_app("train")
+def resumes(cfg: DictConfig, output_dir: Path) -> bool:
+    """A run that continues the one in its folder (`ckpt_path`, a Slurm requeue), which may reuse it."""
+    return resume_checkpoint(cfg, output_dir) is not None
+
+
+@hydra_app("train", resumes=resumes)
 def main(cfg: DictConfig, output_dir: Path) -> dict:
     if cfg.ckpt_path and cfg.ckpt_path != "last" and not Path(cfg.ckpt_path).is_file():
         raise UserInputError(f"checkpoint {cfg.ckpt_path} not found")
-    pl.seed_everything(cfg.seed, workers=True)
-    # Plain lists and dicts, not OmegaConf containers: modules save their init arguments into
-    # checkpoints, which must load with weights_only=True.
-    datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data, _convert_="all")
     model_config = OmegaConf.to_container(cfg.model, resolve=True)
-    if cfg.weights:
+    if cfg.weights:  # first: a bad file is one line before anything else is said or built
         try:
             model = load_training_module(cfg.weights).train()
             model_config = read_weights(cfg.weights)["model"]
         except WeightsError as error:
             raise UserInputError(str(error)) from error
-    else:
+    pl.seed_everything(cfg.seed, workers=True)
+    # Plain lists and dicts, not OmegaConf containers: modules save their init arguments into
+    # checkpoints, which must load with weights_only=True.
+    datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data, _convert_="all")
+    if not cfg.weights:  # after the data, as it always was: the same seed draws the same net
         model = hydra.utils.instantiate(cfg.model, _convert_="all")
     callbacks = instantiate_all(cfg.get("callbacks"))
     loggers = instantiate_all(resume_logger_config(cfg, output_dir))

@@ -52,7 +52,7 @@ def harmonise_sopranos(
     raises `SettingsError`/`WeightsError` as `deepchorale compose` does on bad settings."""
     settings = stage_settings(cfg)
     harmoniser = load_harmoniser(cfg)
-    arcnn = load_model(cfg.models.arcnn) if cfg.embellish.enabled else None
+    arcnn = load_model(cfg.models.arcnn, kind="arcnn") if cfg.embellish.enabled else None
     critic = Critic(load_model(cfg.critic, kind="judge") if cfg.critic else None)
     articulator = load_articulator(cfg)
     stages: dict[str, list[tuple[str, Chorale]]] = defaultdict(list)

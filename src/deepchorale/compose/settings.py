@@ -86,9 +86,12 @@ def load_harmoniser(cfg: DictConfig) -> Infiller:
     GAN under `gan` and refines with Coconet."""
     check_harmoniser(cfg)
     if cfg.harmoniser == "gan+coconet":
-        draft, refiner = load_model(cfg.models.gan), load_model(cfg.models.coconet)
+        draft, refiner = (
+            load_model(cfg.models.gan, kind="gan"),
+            load_model(cfg.models.coconet, kind="coconet"),
+        )
         return DraftThenRefine(draft, instantiate(cfg.gan), refiner)
-    return load_model(cfg.models[cfg.harmoniser])
+    return load_model(cfg.models[cfg.harmoniser], kind=cfg.harmoniser)
 
 
 def load_articulator(cfg: DictConfig) -> Articulator | None:

@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+# The largest score this reader takes, unpacked: a long orchestral MusicXML is a few MB, Bach's chorales
+# 100 KB. A 1.5 MB .mxl can unpack to 1.5 GB (and its XML tree to several times that): refused first.
+MAX_SCORE_BYTES = 64 * 2**20
 STEP_SEMITONES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 
 
@@ -57,11 +60,20 @@ class Score:
     performed: bool = False  # MIDI: durations as played (staccato shortens them), not as written
 
 
+def _unpacked(archive: zipfile.ZipFile, name: str) -> bytes:
+    """A file of the archive, read no further than `MAX_SCORE_BYTES` (its stated size may lie)."""
+    with archive.open(name) as member:
+        data = member.read(MAX_SCORE_BYTES + 1)
+    if len(data) > MAX_SCORE_BYTES:
+        raise MusicXMLError(f"compressed MusicXML unpacks to more than {MAX_SCORE_BYTES // 2**20} MB")
+    return data
+
+
 def _rootfile(archive: zipfile.ZipFile) -> str:
     """The score inside a .mxl: named by META-INF/container.xml, else its first .xml/.musicxml."""
     names = archive.namelist()
     if "META-INF/container.xml" in names:
-        rootfile = ET.fromstring(archive.read("META-INF/container.xml")).find(".//rootfile")
+        rootfile = ET.fromstring(_unpacked(archive, "META-INF/container.xml")).find(".//rootfile")
         if rootfile is not None and rootfile.get("full-path") in names:
             return rootfile.get("full-path")
     scores = [n for n in names if n.endswith((".xml", ".musicxml")) and not n.startswith("META-INF")]
@@ -74,9 +86,11 @@ def _read_root(path: Path) -> ET.Element:
     try:
         if path.suffix.lower() == ".mxl":
             with zipfile.ZipFile(path) as archive:
-                return ET.fromstring(archive.read(_rootfile(archive)))
+                return ET.fromstring(_unpacked(archive, _rootfile(archive)))
+        if path.stat().st_size > MAX_SCORE_BYTES:
+            raise MusicXMLError(f"MusicXML of more than {MAX_SCORE_BYTES // 2**20} MB")
         return ET.parse(path).getroot()
-    except (ET.ParseError, zipfile.BadZipFile, OSError) as error:
+    except (ET.ParseError, zipfile.BadZipFile, zipfile.LargeZipFile, OSError) as error:
         raise MusicXMLError(f"unreadable MusicXML ({error})") from error
 
 

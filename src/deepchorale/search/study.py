@@ -7,19 +7,28 @@ no heartbeat, so workers keep their own: while a trial runs, its worker stamps t
 that worker's process no longer exists on this host, or when its stamp is older than
 `stale_after` seconds; it is marked FAIL (`stale`) with its parameters queued again, so a killed
 search resumes with no finished trial lost and the interrupted one re-run.
+
+A worker killed while appending to the journal leaves its last record torn (no newline). Optuna
+skips such a tail, but the next record is appended onto it, and from then on the journal holds a
+line that is no record and every start fails. So the journal is mended before it is opened, under
+Optuna's own lock: a torn tail is cut off, and a torn record with a whole one appended onto it (a
+journal broken before this mending existed) keeps the whole one; each repair is said in one line.
+A line that is neither is refused in one line naming the file and the line.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
 
 import optuna
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
-from optuna.storages.journal import JournalFileBackend
+from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
 from optuna.trial import TrialState
 
 
@@ -37,10 +46,67 @@ def storage_spec(storage: str | None, study_dir: Path) -> str:
     return str(Path(storage or study_dir / "journal.log").resolve())
 
 
+RECORD_START = b'{"op_code"'  # how Optuna writes every journal record
+
+
+def mended_line(line: bytes) -> bytes | None:
+    """A journal line as a whole record: itself, or the whole record appended onto a torn one."""
+
+    def whole(text: bytes) -> bool:
+        try:
+            json.loads(text)
+        except ValueError:
+            return False
+        return True
+
+    if whole(line):
+        return line
+    start = line.rfind(RECORD_START)
+    return line[start:] if start > 0 and whole(line[start:]) else None
+
+
+def mend_journal(path: Path) -> list[str]:
+    """Cut a torn last record off the journal and unglue whole records from torn ones, holding
+    Optuna's lock; returns what was mended. StudyError for a line that is no record at all."""
+    lock = JournalFileSymlinkLock(str(path))
+    lock.acquire()
+    try:
+        data = path.read_bytes()
+        body, _, tail = data.rpartition(b"\n")
+        lines = body.split(b"\n") if body else []
+        notes = (
+            [f"cut off a torn last record ({len(tail)} bytes: a worker stopped mid-write)"] if tail else []
+        )
+        for number, line in enumerate(lines, start=1):
+            mended = mended_line(line)
+            if mended is None:
+                raise StudyError(
+                    f"{path} line {number} is no journal record; "
+                    "remove that line to keep the rest of the study"
+                )
+            if mended is not line:
+                lines[number - 1] = mended
+                notes.append(f"line {number}: dropped a torn record that a later one was written onto")
+        if notes:
+            mended_journal = b"".join(line + b"\n" for line in lines)
+            with open(path, "r+b") as journal:  # in place: other workers hold the file open
+                journal.write(mended_journal)
+                journal.truncate()
+                journal.flush()
+                os.fsync(journal.fileno())
+        return notes
+    finally:
+        lock.release()
+
+
 def open_storage(spec: str) -> BaseStorage:
     if "://" in spec:
         return RDBStorage(spec)
-    Path(spec).parent.mkdir(parents=True, exist_ok=True)
+    path = Path(spec)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_file():
+        for note in mend_journal(path):
+            print(f"{path}: {note}", file=sys.stderr)
     return JournalStorage(JournalFileBackend(spec))
 
 

@@ -10,6 +10,7 @@ callback decided), anything else is FAIL with the last line of the trial's log a
 from __future__ import annotations
 
 import ctypes
+import shutil
 import signal
 import subprocess
 import sys
@@ -106,8 +107,9 @@ def objective_value(run_dir: Path, objective: str) -> tuple[float | None, str | 
 def run_trial(search: Search, study: optuna.Study, trial: optuna.Trial, params: dict) -> tuple:
     """Run one trial's process; returns (state, value, error, process seconds)."""
     run_dir = (search.study_dir / "trials" / str(trial.number)).resolve()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / RESULTS).unlink(missing_ok=True)  # a retried number never reads an old result
+    # A trial's number is new to its study: a folder of that name is a discarded study's (one run per folder).
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True)
     spec = {"study_name": search.study_name, "storage": search.storage, "number": trial.number,
             "monitor": search.pruning_metric, "pruner": search.pruner, "params": params}  # fmt: skip
     write_json(run_dir / "trial.json", spec)

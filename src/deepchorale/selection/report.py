@@ -53,9 +53,10 @@ def plot_figure(entries: list[Entry], values: list[float | None], title: str, ba
             continue
         color = NEUTRAL if band is None else (INSIDE if band.breach(value) is None else OUTSIDE)
         axes.plot([value], [y], "o", color=color, markersize=7)
-    axes.set_yticks(positions, [label(entry) for entry in entries], fontsize=8)
+    # Labels are run names and overrides, never TeX: `$x^{$` would stop matplotlib's mathtext parser.
+    axes.set_yticks(positions, [label(entry) for entry in entries], fontsize=8, parse_math=False)
     axes.set_ylim(-0.7, len(entries) - 0.3)
-    axes.set_title(title, fontsize=10)
+    axes.set_title(title, fontsize=10, parse_math=False)
     axes.grid(axis="x", alpha=0.3)
     if band is not None:
         axes.legend(loc="best", fontsize=8)
