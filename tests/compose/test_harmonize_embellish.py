@@ -9,7 +9,13 @@ import torch
 from hydra import compose, initialize_config_module
 
 import deepchorale.resolvers  # noqa: F401
-from deepchorale.compose.embellish import EmbellishSettings, below_soprano, embellish, keep_part_writing
+from deepchorale.compose.embellish import (
+    EmbellishSettings,
+    below_soprano,
+    embellish,
+    keep_part_writing,
+    without_short_notes,
+)
 from deepchorale.compose.harmonize import harmonize, tonic_in_bass
 from deepchorale.compose.melody import load_melody, place_in_bach_register
 from deepchorale.compose.settings import default_stage_settings
@@ -91,7 +97,7 @@ def test_embellish_keeps_the_soprano_and_the_frozen_cadence(nets, soprano, shipp
         nets["coconet"], soprano, settings, final_tonic=0, generator=torch.Generator().manual_seed(1)
     )
     settings = EmbellishSettings(max_notes_to_add=20, max_remove_fraction=0.2, iterations=30, temperature=1.0,
-                                 guard=None, candidates=1)  # fmt: skip
+                                 guard=None, candidates=1, shortest=1)  # fmt: skip
     edited = embellish(nets["arcnn"], pitches, settings, torch.Generator().manual_seed(0), frozen_from=160)
     assert np.array_equal(edited[0], pitches[0])
     assert np.array_equal(edited[:, 160:], pitches[:, 160:])
@@ -114,13 +120,26 @@ def test_keep_part_writing_reverts_only_the_edits_that_break_a_rule():
     assert np.array_equal(keep_part_writing(before, before, RULES), before)
 
 
+def test_edits_shorter_than_an_eighth_are_put_back_and_the_voices_own_kept():
+    tenor, bass = [55, 55, 55, 55, 57, 57, 57, 57], [48, 47, 48, 48, 43, 43, 43, 43]
+    before = np.array([[72] * 8, [64] * 8, tenor, bass])
+    after = before.copy()
+    after[1, 2] = 65  # a 16th the edits made in the alto: put back
+    after[2, 4:6] = 59  # an eighth in the tenor: kept
+    after[3, 5] = 45  # a 16th in the bass: put back
+    kept = without_short_notes(before, after, shortest=2)
+    assert kept[1].tolist() == [64] * 8 and kept[2].tolist() == after[2].tolist()
+    assert kept[3].tolist() == before[3].tolist()  # the bass's own 16th B2 (not an edit) stays
+    assert np.array_equal(without_short_notes(before, after, shortest=1), after)
+
+
 def test_embellish_with_a_guard_adds_no_parallels(nets, soprano, shipped):
     settings = harmony(shipped, steps=2)
     pitches = harmonize(
         nets["coconet"], soprano, settings, final_tonic=0, generator=torch.Generator().manual_seed(1)
     )
     settings = EmbellishSettings(max_notes_to_add=40, max_remove_fraction=0.2, iterations=60, temperature=1.0,
-                                 guard=RULES, candidates=1)  # fmt: skip
+                                 guard=RULES, candidates=1, shortest=1)  # fmt: skip
     edited = embellish(nets["arcnn"], pitches, settings, torch.Generator().manual_seed(0))
     energy = RULES.cell_energy(torch.from_numpy(edited[None].astype(np.int64)))[0]
     baseline = RULES.cell_energy(torch.from_numpy(pitches[None].astype(np.int64)))[0]
