@@ -3,7 +3,13 @@ import pretty_midi
 import pytest
 from music21 import note, stream
 
-from deepchorale.compose.melody import MelodyError, load_melody, melody_from_notes, place_in_bach_register
+from deepchorale.compose.melody import (
+    MelodyError,
+    at_chorale_pace,
+    load_melody,
+    melody_from_notes,
+    place_in_bach_register,
+)
 from deepchorale.compose.tunes import BUILTIN_MELODIES
 from deepchorale.data.chorale import REST
 
@@ -229,3 +235,16 @@ def test_the_melody_track_is_the_highest_single_line_or_the_one_named_so(tmp_pat
     assert compass(load_melody(str(path))) == (67, 72)
     named = write_tracks(tmp_path / "named.mid", [("Strings", 48, False, tune), ("Melody", 73, False, bass)])
     assert compass(load_melody(str(named))) == (43, 43)
+
+
+def test_a_tune_in_eighths_is_set_at_a_chorales_pace():
+    eighths = melody_from_notes(
+        "reel", [(2 * i, 2 * i + 2, p) for i, p in enumerate([67, 69, 71, 72, 74, 72, 71, 69])],
+        meter=(2, 4), pickup=2,
+    )  # fmt: skip
+    paced, factor = at_chorale_pace(eighths)
+    assert factor == 2 and (paced.meter, paced.pickup) == ((2, 2), 4)
+    assert paced.pitches.tolist() == np.repeat(eighths.pitches, 2).tolist()
+    assert np.flatnonzero(paced.onsets).tolist() == [4 * i for i in range(8)]  # same notes, quarters
+    in_quarters = load_melody("ode_to_joy")
+    assert at_chorale_pace(in_quarters) == (in_quarters, 1)  # chorale tunes are left as written

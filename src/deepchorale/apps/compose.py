@@ -10,7 +10,7 @@ from omegaconf import DictConfig
 from deepchorale.apps.runner import UserInputError, hydra_app
 from deepchorale.compose.critic import Critic
 from deepchorale.compose.export import write_bundle
-from deepchorale.compose.melody import MelodyError, load_melody, with_given_key_and_tempo
+from deepchorale.compose.melody import MelodyError, at_chorale_pace, load_melody, with_given_key_and_tempo
 from deepchorale.compose.pipeline import compose_track
 from deepchorale.compose.settings import SettingsError, load_articulator, load_harmoniser, stage_settings
 from deepchorale.models.weights import WeightsError, load_model
@@ -28,10 +28,13 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
             f"transpose=true would move the key you gave (key={cfg.key!r}): drop one of them"
         )
     try:
-        bundle_name(
-            cfg.bundle.fullname, cfg.bundle.company, cfg.bundle.genre
-        )  # a name too long fails now, not after
+        bundle_name(cfg.bundle.fullname, cfg.bundle.company, cfg.bundle.genre)  # a bad name fails now
         melody = with_given_key_and_tempo(load_melody(str(cfg.melody), cfg.melody_track), cfg.key, cfg.qpm)
+        if cfg.chorale_pace:
+            melody, factor = at_chorale_pace(melody)
+            if factor > 1:
+                print(f"the tune's note values x{factor}: a chorale's pace, one harmony per note "
+                      "(chorale_pace=false keeps them as written)")  # fmt: skip
         settings = stage_settings(cfg)
         harmoniser = load_harmoniser(cfg)
         arcnn = load_model(cfg.models.arcnn, kind="arcnn") if cfg.embellish.enabled else None

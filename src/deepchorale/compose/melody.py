@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from deepchorale.compose.tunes import BUILTIN_MELODIES
-from deepchorale.data.chorale import PITCH_CLASS_NAMES, REST
+from deepchorale.data.chorale import PITCH_CLASS_NAMES, REST, STEPS_PER_QUARTER
 from deepchorale.data.convert import ONEHOT_HIGH, ONEHOT_LOW
 from deepchorale.data.key import estimate_key
 from deepchorale.data.musicxml import Part, PartNote
@@ -167,6 +167,32 @@ def place_in_bach_register(melody: Melody, transpose: bool = False) -> Melody:
         return outside, abs(float(moved.mean()) - median), abs(shift)  # last: the smaller move
 
     return melody.transpose(min(shifts, key=misfit))
+
+
+def at_chorale_pace(melody: Melody) -> tuple[Melody, int]:
+    """The tune with its note values doubled until its median note is a quarter, as chorale tunes
+    move (Bach's sopranos: median a quarter, 72 % of notes), and the factor applied. A folk tune
+    written in 8ths becomes a chorale tune in quarters: same notes, same rhythm, each value twice
+    as long (2/4 -> 2/2), so the harmoniser, which learned one chord per quarter, sets one per
+    note rather than treating every other note as passing. The tempo mark stays, so it sounds
+    as slow as a chorale."""
+    starts = np.flatnonzero(melody.onsets)
+    lengths = np.diff(np.append(starts, melody.num_steps))
+    factor = 1
+    while starts.size and np.median(lengths) * factor < STEPS_PER_QUARTER:
+        factor *= 2
+    if factor == 1:
+        return melody, 1
+    onsets = np.zeros(melody.num_steps * factor, bool)
+    onsets[starts * factor] = True
+    augmented = replace(
+        melody,
+        pitches=np.repeat(melody.pitches, factor),
+        onsets=onsets,
+        meter=grid_meter(melody.meter, Fraction(factor)),
+        pickup=melody.pickup * factor,
+    )
+    return augmented, factor
 
 
 KEY_NAMES = {
