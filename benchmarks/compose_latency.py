@@ -60,7 +60,7 @@ def main() -> None:
     composition = compose_track(melody, coconet, arcnn, **settings)
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        render_files(composition, cfg.render, cfg.seed, Path(folder), "bench")
+        render_files(composition, cfg, Path(folder), "bench")
         composition.seconds["render"] = time.perf_counter() - start
     one_step_harmony = replace(settings["harmony"], steps=1, candidates=1)
     one_step_only = {"harmony": one_step_harmony, "revision": None, "embellishment": None}

@@ -9,6 +9,7 @@ Every writer goes through `atomic_path`: a failed render leaves no partial file.
 
 from __future__ import annotations
 
+import copy
 import functools
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,12 +22,13 @@ import numpy as np
 import pretty_midi
 import pyloudnorm
 import soundfile
-from music21 import clef, expressions, key, metadata, meter, note, stream, tempo
+from music21 import clef, expressions, instrument, key, metadata, meter, note, stream, tempo
 from scipy.signal import fftconvolve, lfilter, resample_poly
 
 from deepchorale.atomic import atomic_path
-from deepchorale.data.chorale import PITCH_CLASS_NAMES, REST, VOICES, Chorale
+from deepchorale.data.chorale import REST, VOICES, Chorale
 from deepchorale.data.corpus import usable_cpus
+from deepchorale.data.spelling import key_signature, spell, written_pitch
 
 DEBIAN_SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
 FLUID_WARN, FLUID_INFO, FLUID_DBG = 2, 3, 4  # FluidSynth's log levels (fluid_log_level)
@@ -141,28 +143,71 @@ def write_audio(audio: np.ndarray, sample_rate: int, path: str | Path) -> Path:
 
 
 CLEFS = (clef.TrebleClef, clef.TrebleClef, clef.Treble8vbClef, clef.BassClef)
+ORGAN = 19  # General MIDI's church organ, compose's default voice
 
 
-def write_musicxml(chorale: Chorale, path: str | Path, qpm: float, title: str = "") -> Path:
-    """A four-staff score (S, A, T, B; tenor in the octave-treble clef), fermatas kept.
+def part_instrument(name: str, program: int) -> instrument.Instrument:
+    """The instrument of a voice's part, so notation programs know what plays it (MuseScore
+    reports "no instrument found" for a part without one) and play it with the audio's program."""
+    try:
+        played_by = instrument.instrumentFromMidiProgram(program)
+    except instrument.InstrumentException:  # a program music21 has no class for
+        played_by = instrument.Instrument(f"General MIDI program {program}")
+        played_by.midiProgram = program
+    played_by.partName, played_by.partAbbreviation = name, name[0] + "."
+    return played_by
+
+
+def written_note(midi: int, position: int, quarters: float) -> note.Note:
+    letter, alteration, octave = written_pitch(midi, position)
+    accidental = "#" * alteration if alteration > 0 else "-" * -alteration
+    return note.Note(f"{letter}{accidental}{octave}", quarterLength=quarters)
+
+
+def metronome_mark(qpm: float) -> tempo.MetronomeMark:
+    mark = tempo.MetronomeMark(number=round(qpm))
+    mark.placement = "above"  # over the top staff, where players look for it (MuseScore puts it below)
+    return mark
+
+
+def fermata_ends(chorale: Chorale) -> set[int]:
+    """The last step of each span of held chords."""
+    held = chorale.fermatas
+    return {step for step in np.flatnonzero(held) if step + 1 == len(held) or not held[step + 1]}
+
+
+def write_musicxml(
+    chorale: Chorale,
+    path: str | Path,
+    qpm: float,
+    title: str = "",
+    composer: str = "deepchorale",
+    programs: tuple[int, ...] = (ORGAN,) * len(VOICES),
+) -> Path:
+    """A four-staff score (S, A, T, B; tenor in the octave-treble clef) in the piece's key, its notes
+    spelled from the key and the harmony (`data/spelling.py`), each voice's note that ends a held
+    chord under a fermata, each part with the instrument of its General MIDI program.
 
     A pickup is written as a full first bar that starts with rests, so barlines stay right.
     """
     score = stream.Score()
-    score.insert(0, tempo.MetronomeMark(number=qpm))
-    if title:
-        score.insert(0, metadata.Metadata(title=title))
+    score.insert(0, metadata.Metadata(title=title, composer=composer))  # else music21 credits itself
     lead = (chorale.bar_steps - chorale.pickup) % chorale.bar_steps
-    tonic = PITCH_CLASS_NAMES[chorale.key_tonic]
-    for voice, (name, make_clef) in enumerate(zip(VOICES, CLEFS)):
+    signature = key.KeySignature(key_signature(chorale.key_tonic, chorale.key_mode)).asKey(chorale.key_mode)
+    spellings = spell(chorale)
+    held = fermata_ends(chorale)
+    for voice, (name, make_clef, program) in enumerate(zip(VOICES, CLEFS, programs)):
         part = stream.Part()
         part.partName = name.capitalize()
+        part.insert(0, part_instrument(part.partName, program))
         part.insert(0, make_clef())
         part.insert(0, meter.TimeSignature(f"{chorale.meter[0]}/{chorale.meter[1]}"))
-        part.insert(0, key.Key(tonic if chorale.key_mode == "major" else tonic.lower()))
+        part.insert(0, copy.deepcopy(signature))
+        if voice == 0:
+            part.insert(0, metronome_mark(qpm))
         for n in (n for n in chorale.notes() if n.voice == voice):
-            written = note.Note(n.pitch, quarterLength=(n.end - n.start) / 4)
-            if chorale.fermatas[n.start : n.end].any() and chorale.fermatas[n.end - 1]:
+            written = written_note(n.pitch, spellings[(n.voice, n.start)], (n.end - n.start) / 4)
+            if n.end - 1 in held:
                 written.expressions.append(expressions.Fermata())
             part.insert((n.start + lead) / 4, written)
         score.insert(0, part)

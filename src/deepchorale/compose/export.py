@@ -18,7 +18,9 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from deepchorale.atomic import atomic_folder, atomic_path
+from deepchorale.compose.melody import Melody
 from deepchorale.compose.pipeline import Composition, soprano_line
+from deepchorale.compose.tunes import BUILTIN_MELODIES
 from deepchorale.data.chorale import STEPS_PER_QUARTER, Chorale
 from deepchorale.data.convert import to_midi
 from deepchorale.evaluation.metrics import compute_audio_metrics, compute_metrics
@@ -50,16 +52,29 @@ def sha256(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def render_files(composition: Composition, render: DictConfig, seed: int, folder: Path, name: str) -> dict:
+def score_title(melody: Melody) -> str:
+    """A built-in tune's own title (without its source), else the melody's name."""
+    builtin = BUILTIN_MELODIES.get(melody.name)
+    return builtin.title.split(" (")[0] if builtin else melody.name
+
+
+def render_files(composition: Composition, cfg: DictConfig, folder: Path, name: str) -> dict:
     """Write every file of the bundle into `folder`; returns the audio figures."""
-    chorale, qpm = composition.chorale, composition.plan.qpm
+    chorale, qpm, render = composition.chorale, composition.plan.qpm, cfg.render
     midi = to_midi(chorale, qpm=qpm, programs=list(render.programs))
     with atomic_path(folder / f"{name}.mid") as temporary:
         midi.write(str(temporary))
-    write_musicxml(chorale, folder / f"{name}.musicxml", qpm=qpm, title=name)
+    write_musicxml(
+        chorale,
+        folder / f"{name}.musicxml",
+        qpm=qpm,
+        title=score_title(composition.melody),
+        composer=f"{cfg.bundle.fullname} (deepchorale, {cfg.harmoniser})",
+        programs=tuple(render.programs),
+    )
     audio = synthesize(midi, render.sample_rate, render.soundfont)
     if render.reverb:
-        audio = add_reverb(audio, render.sample_rate, render.reverb_seconds, render.reverb_wet, seed)
+        audio = add_reverb(audio, render.sample_rate, render.reverb_seconds, render.reverb_wet, cfg.seed)
     audio, lufs, peak = master(audio, render.sample_rate, render.target_lufs, render.true_peak_ceiling_db)
     write_audio(audio, render.sample_rate, folder / f"{name}.wav")
     write_audio(audio, render.sample_rate, folder / f"{name}.flac")
@@ -89,7 +104,7 @@ def write_bundle(
     bundle = output_dir / name
     start = time.perf_counter()
     with atomic_folder(bundle) as staging:
-        audio = render_files(composition, cfg.render, cfg.seed, staging, name)
+        audio = render_files(composition, cfg, staging, name)
         composition.seconds["render"] = time.perf_counter() - start
         if progress is not None:
             progress("render", composition.seconds["render"])
