@@ -1,16 +1,22 @@
-"""Rendering four voices: MIDI, a four-staff MusicXML score, audio, piano-roll pictures.
+"""Rendering four voices: MIDI, a four-staff MusicXML score and its engraving, audio, piano-roll pictures.
 
 Audio uses a real General MIDI soundfont through FluidSynth: Debian's TimGM6mb (installed by
 scripts/setup.sh) when present, else the copy that pretty_midi ships. FluidSynth's output is
 quiet and uncalibrated, so `master` normalises it to a loudness target (ITU-R BS.1770 integrated
 loudness, via pyloudnorm) under a true-peak ceiling, after an optional synthetic-hall reverb.
-Every writer goes through `atomic_path`: a failed render leaves no partial file.
+The score is engraved as PDF by MuseScore, when one is installed (scripts/setup.sh installs
+Debian's musescore3). Every writer writes to a temporary name and renames it into place: a failed
+render leaves no partial file.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import os
+import shutil
+import subprocess
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -210,10 +216,52 @@ def write_musicxml(
             if n.end - 1 in held:
                 written.expressions.append(expressions.Fermata())
             part.insert((n.start + lead) / 4, written)
+        # Bars, ties and accidentals now, as music21 would on writing, but an accidental holds to
+        # the end of its bar: music21 repeats it on a later note of the same pitch.
+        part.makeNotation(inPlace=True, cautionaryNotImmediateRepeat=False)
         score.insert(0, part)
     with atomic_path(path) as temporary:
         score.write("musicxml", fp=temporary)
     return Path(path)
+
+
+MUSESCORE_COMMANDS = ("mscore3", "musescore3", "mscore", "musescore")  # Debian's names, then upstream's
+
+
+class EngravingError(RuntimeError):
+    """MuseScore wrote no score; the message says why in one line."""
+
+
+def musescore() -> str | None:
+    """The MuseScore on PATH, or None."""
+    return next((found for name in MUSESCORE_COMMANDS if (found := shutil.which(name))), None)
+
+
+def engrave(musicxml: str | Path, path: str | Path, program: str, timeout: float = 60.0) -> Path:
+    """`musicxml` engraved by MuseScore (`program`) as the PDF or PNG that `path`'s suffix names;
+    a multi-page PNG is `path` with -1, -2... before the suffix, as MuseScore numbers them.
+
+    MuseScore picks the format from the output's name, so it writes into a hidden scratch folder
+    beside `path` under the final name, and the result is renamed into place."""
+    path = Path(path)
+    with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as scratch:
+        written, runtime = Path(scratch) / "written", Path(scratch) / "runtime"
+        written.mkdir()
+        runtime.mkdir(mode=0o700)  # Qt warns when no private runtime folder is set
+        display = {"QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(runtime)}  # no display on servers
+        command = [program, "-o", str(written / path.name), str(musicxml)]
+        environment = {**os.environ, **display}
+        try:
+            run = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as error:
+            raise EngravingError(f"{Path(program).name} took over {timeout:g} s") from error
+        pages = sorted(p for p in written.iterdir() if p.stat().st_size > 0)
+        if run.returncode or not pages:
+            said = (run.stderr.strip().splitlines() or ["no output"])[-1]
+            raise EngravingError(f"{Path(program).name} exited with status {run.returncode}: {said}")
+        for page in pages:
+            os.replace(page, path.parent / page.name)
+    return path
 
 
 def pianoroll_image(pitches: np.ndarray, title: str = "", steps_per_bar: int = 16) -> np.ndarray:
