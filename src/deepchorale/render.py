@@ -182,6 +182,21 @@ def fermata_ends(chorale: Chorale) -> set[int]:
     return {step for step in np.flatnonzero(held) if step + 1 == len(held) or not held[step + 1]}
 
 
+def as_pickup(part: stream.Part, rest_quarters: float) -> None:
+    """The first bar, which opens with `rest_quarters` of rests, as a short bar (an anacrusis):
+    numbered 0 and left uncounted, as players number bars."""
+    opening, *rest_of_the_bars = list(part.getElementsByClass(stream.Measure))  # iterating anew restarts it
+    for rest in [r for r in opening.notesAndRests if r.offset < rest_quarters]:
+        opening.remove(rest)
+    for element in opening.notesAndRests:
+        element.offset -= rest_quarters
+    opening.paddingLeft = rest_quarters
+    opening.number, opening.showNumber = 0, stream.enums.ShowNumber.NEVER
+    for bar in rest_of_the_bars:
+        bar.number -= 1
+        bar.offset -= rest_quarters
+
+
 def write_musicxml(
     chorale: Chorale,
     path: str | Path,
@@ -194,7 +209,7 @@ def write_musicxml(
     spelled from the key and the harmony (`data/spelling.py`), each voice's note that ends a held
     chord under a fermata, each part with the instrument of its General MIDI program.
 
-    A pickup is written as a full first bar that starts with rests, so barlines stay right.
+    A pickup is a short first bar, numbered 0.
     """
     score = stream.Score()
     score.insert(0, metadata.Metadata(title=title, composer=composer))  # else music21 credits itself
@@ -219,6 +234,8 @@ def write_musicxml(
         # Bars, ties and accidentals now, as music21 would on writing, but an accidental holds to
         # the end of its bar: music21 repeats it on a later note of the same pitch.
         part.makeNotation(inPlace=True, cautionaryNotImmediateRepeat=False)
+        if lead:
+            as_pickup(part, lead / 4)
         score.insert(0, part)
     with atomic_path(path) as temporary:
         score.write("musicxml", fp=temporary)
