@@ -185,7 +185,7 @@ def fermata_ends(chorale: Chorale) -> set[int]:
 def as_pickup(part: stream.Part, rest_quarters: float) -> None:
     """The first bar, which opens with `rest_quarters` of rests, as a short bar (an anacrusis):
     numbered 0 and left uncounted, as players number bars."""
-    opening, *rest_of_the_bars = list(part.getElementsByClass(stream.Measure))  # iterating anew restarts it
+    opening, *rest_of_the_bars = list(part.getElementsByClass(stream.Measure))  # unpacked with *, it restarts
     for rest in [r for r in opening.notesAndRests if r.offset < rest_quarters]:
         opening.remove(rest)
     for element in opening.notesAndRests:
@@ -234,7 +234,7 @@ def write_musicxml(
         # Bars, ties and accidentals now, as music21 would on writing, but an accidental holds to
         # the end of its bar: music21 repeats it on a later note of the same pitch.
         part.makeNotation(inPlace=True, cautionaryNotImmediateRepeat=False)
-        if lead:
+        if lead:  # music21 bars a part from its start: the notes went in after `lead`, then it goes
             as_pickup(part, lead / 4)
         score.insert(0, part)
     with atomic_path(path) as temporary:
