@@ -4,9 +4,10 @@
 
 Runs the pipeline of `deepchorale compose` with conf/compose.yaml's settings in one process:
 plan, harmonize (Coconet, blocked Gibbs), embellish (AR-CNN), ornament, then render (MIDI,
-MusicXML, FluidSynth audio, mastering, piano roll). Model loading is timed apart. The peer is the
-same harmonisation with one Gibbs step per block, timed in the same run: the ratio says how much
-of the cost is sampling itself rather than fixed overhead. Overrides are compose's own
+MusicXML and, where MuseScore is installed, its PDF; FluidSynth audio, mastering, piano roll).
+Model loading is timed apart. The peer is the same harmonisation with one Gibbs step per block,
+timed in the same run: the ratio says how much of the cost is sampling itself rather than fixed
+overhead. Overrides are compose's own
 (`retain_freed_memory=false`: glibc's default allocator policy instead of the app's).
 """
 
@@ -60,7 +61,7 @@ def main() -> None:
     composition = compose_track(melody, coconet, arcnn, **settings)
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        render_files(composition, cfg.render, cfg.seed, Path(folder), "bench")
+        render_files(composition, cfg, Path(folder), "bench")
         composition.seconds["render"] = time.perf_counter() - start
     one_step_harmony = replace(settings["harmony"], steps=1, candidates=1)
     one_step_only = {"harmony": one_step_harmony, "revision": None, "embellishment": None}

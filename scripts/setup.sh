@@ -5,9 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # FluidSynth and a General MIDI soundfont render audio (W&B samples, compose's WAV/FLAC);
-# Slurm and munge run the single-node test cluster (slurm/start_local_cluster.sh); headless
-# Chromium opens select's report.html in its test.
-DEBIAN_PACKAGES=(fluidsynth libfluidsynth3 timgm6mb-soundfont slurmctld slurmd slurm-client munge chromium)
+# MuseScore 3 engraves compose's score as PDF; Slurm and munge run the single-node test cluster
+# (slurm/start_local_cluster.sh); headless Chromium opens select's report.html in its test.
+DEBIAN_PACKAGES=(fluidsynth libfluidsynth3 timgm6mb-soundfont musescore3 slurmctld slurmd slurm-client munge chromium)
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -18,7 +18,7 @@ if ((${#missing[@]})); then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "setup: skipping Debian packages ${missing[*]} (not root or no apt-get); audio rendering needs them"
+    echo "setup: skipping Debian packages ${missing[*]} (not root or no apt-get); audio rendering and the score PDF need them"
   fi
 fi
 

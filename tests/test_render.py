@@ -2,24 +2,32 @@ import os
 import struct
 import subprocess
 import sys
+import xml.etree.ElementTree as ElementTree
 
 import numpy as np
 import pytest
 import soundfile
+from music21 import converter, expressions, key, tempo
 
 from deepchorale.data.convert import to_midi
 from deepchorale.data.corpus import chorale_from_score
 from deepchorale.data.musicxml import read_musicxml
+from deepchorale.data.spelling import key_signature
 from deepchorale.render import (
+    EngravingError,
     add_reverb,
     default_soundfont,
+    engrave,
     limit,
     master,
+    musescore,
     pianoroll_image,
     synthesize,
     write_audio,
     write_musicxml,
 )
+
+NO_MUSESCORE = "MuseScore (mscore3) is not installed; scripts/setup.sh installs Debian's musescore3 as root"
 
 
 def test_synthesize_renders_real_audio_with_a_soundfont(by_id):
@@ -79,9 +87,89 @@ def test_musicxml_score_keeps_every_note(by_id, tmp_path):
     score = read_musicxml(path)
     assert [p.name for p in score.parts] == ["Soprano", "Alto", "Tenor", "Bass"]
     back, _, _ = chorale_from_score(score, "back")
-    lead = chorale.bar_steps - chorale.pickup
-    assert np.array_equal(back.pitches[:, lead:], chorale.pitches)
-    assert np.array_equal(back.fermatas[lead:], chorale.fermatas)
+    assert back.pickup == chorale.pickup == 4  # a short first bar, not a bar of rests
+    assert np.array_equal(back.pitches, chorale.pitches)
+    assert np.array_equal(back.fermatas, chorale.fermatas)
+
+
+def test_musicxml_score_reads_as_a_musician_expects(by_id, tmp_path):
+    chorale = by_id["bwv136.6"]  # F# minor: raised sixths and sevenths, a pickup, fermatas
+    path = write_musicxml(
+        chorale, tmp_path / "s.musicxml", qpm=72.4, title="Chorale", composer="J S Bot", programs=(6,) * 4
+    )
+    score = converter.parse(path)
+    assert (score.metadata.bestTitle, score.metadata.composer) == ("Chorale", "J S Bot")
+    for part in score.parts:
+        played_by = part.getInstrument()
+        assert (played_by.instrumentName, played_by.midiProgram) == ("Harpsichord", 6)
+        signature = part.recurse().getElementsByClass(key.KeySignature).first()
+        assert signature.sharps == key_signature(chorale.key_tonic, chorale.key_mode) == 3
+    assert [mark.number for mark in score.recurse().getElementsByClass(tempo.MetronomeMark)] == [72]
+    spans = np.sum(np.diff(np.concatenate([chorale.fermatas, [False]]).astype(int)) == -1)
+    fermatas = [e for n in score.recurse().notes for e in n.expressions if isinstance(e, expressions.Fermata)]
+    assert len(fermatas) == 4 * spans  # each voice's last note of each held chord
+    notes, shown, needless, missing = accidentals(path)
+    assert needless == missing == 0 and shown < 0.15 * notes
+
+
+def accidentals(path):
+    """(notes, accidentals shown, shown where the key and the bar already say it, missing where they
+    do not): an accidental holds for its letter and octave to the end of the bar; one after the
+    same letter altered otherwise, in the bar or the bar before, is a courtesy."""
+    notes = shown = needless = missing = 0
+    for part in ElementTree.parse(path).getroot().iter("part"):
+        signature, previous_bar = {}, {}
+        for measure in part.iter("measure"):
+            for fifths in measure.iter("fifths"):
+                order = "FCGDAEB" if int(fifths.text) > 0 else "BEADGCF"
+                signature = {letter: np.sign(int(fifths.text)) for letter in order[: abs(int(fifths.text))]}
+            bar = {}
+            for note in (n for n in measure.iter("note") if n.find("pitch") is not None):
+                letter, octave = note.findtext("pitch/step"), note.findtext("pitch/octave")
+                alteration = int(note.findtext("pitch/alter") or 0)
+                expected = bar.get((letter, octave), signature.get(letter, 0))
+                courtesy = any(k[0] == letter and a != alteration for k, a in {**previous_bar, **bar}.items())
+                held_over = any(tie.get("type") == "stop" for tie in note.iter("tie"))
+                marked = note.find("accidental") is not None
+                notes, shown = notes + 1, shown + marked
+                needless += marked and alteration == expected and not courtesy
+                missing += not marked and alteration != expected and not held_over
+                bar[(letter, octave)] = alteration
+            previous_bar = bar
+    return notes, shown, needless, missing
+
+
+@pytest.mark.skipif(musescore() is None, reason=NO_MUSESCORE)
+def test_musescore_opens_the_score_without_a_complaint(by_id, tmp_path):
+    musicxml = write_musicxml(by_id["bwv269"], tmp_path / "s.musicxml", qpm=80, title="bwv269")
+    display = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    run = subprocess.run([musescore(), "-o", str(tmp_path / "direct.pdf"), str(musicxml)], env=display,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    said = run.stdout + run.stderr
+    assert run.returncode == 0 and "Error" not in said and "no instrument found" not in said, said
+    pdf = engrave(musicxml, tmp_path / "s.pdf", musescore())
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "direct.pdf",
+        "s.musicxml",
+        "s.pdf",
+    ]  # no scratch left
+
+
+@pytest.mark.parametrize(
+    "script, timeout, reason",
+    [("echo 'cannot read the score' >&2; exit 3", 30, "exited with status 3: cannot read the score"),
+     ("exit 0", 30, "exited with status 0: no output"),
+     ("sleep 20", 0.5, "took over 0.5 s")],
+)  # fmt: skip
+def test_a_failed_engraving_is_one_line_and_leaves_nothing(tmp_path, script, timeout, reason):
+    program = tmp_path / "fake-mscore"
+    program.write_text(f"#!/bin/sh\n{script}\n")
+    program.chmod(0o755)
+    (tmp_path / "out").mkdir()
+    with pytest.raises(EngravingError, match=reason):
+        engrave(tmp_path / "s.musicxml", tmp_path / "out" / "s.pdf", str(program), timeout=timeout)
+    assert not any((tmp_path / "out").iterdir())
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this OS")

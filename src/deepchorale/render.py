@@ -1,15 +1,22 @@
-"""Rendering four voices: MIDI, a four-staff MusicXML score, audio, piano-roll pictures.
+"""Rendering four voices: MIDI, a four-staff MusicXML score and its engraving, audio, piano-roll pictures.
 
 Audio uses a real General MIDI soundfont through FluidSynth: Debian's TimGM6mb (installed by
 scripts/setup.sh) when present, else the copy that pretty_midi ships. FluidSynth's output is
 quiet and uncalibrated, so `master` normalises it to a loudness target (ITU-R BS.1770 integrated
 loudness, via pyloudnorm) under a true-peak ceiling, after an optional synthetic-hall reverb.
-Every writer goes through `atomic_path`: a failed render leaves no partial file.
+The score is engraved as PDF by MuseScore, when one is installed (scripts/setup.sh installs
+Debian's musescore3). Every writer writes to a temporary name and renames it into place: a failed
+render leaves no partial file.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
+import os
+import shutil
+import subprocess
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,12 +28,13 @@ import numpy as np
 import pretty_midi
 import pyloudnorm
 import soundfile
-from music21 import clef, expressions, key, metadata, meter, note, stream, tempo
+from music21 import clef, expressions, instrument, key, metadata, meter, note, stream, tempo
 from scipy.signal import fftconvolve, lfilter, resample_poly
 
 from deepchorale.atomic import atomic_path
-from deepchorale.data.chorale import PITCH_CLASS_NAMES, REST, VOICES, Chorale
+from deepchorale.data.chorale import REST, VOICES, Chorale
 from deepchorale.data.corpus import usable_cpus
+from deepchorale.data.spelling import key_signature, spell, written_pitch
 
 DEBIAN_SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
 FLUID_WARN, FLUID_INFO, FLUID_DBG = 2, 3, 4  # FluidSynth's log levels (fluid_log_level)
@@ -141,34 +149,136 @@ def write_audio(audio: np.ndarray, sample_rate: int, path: str | Path) -> Path:
 
 
 CLEFS = (clef.TrebleClef, clef.TrebleClef, clef.Treble8vbClef, clef.BassClef)
+ORGAN = 19  # General MIDI's church organ, compose's default voice
 
 
-def write_musicxml(chorale: Chorale, path: str | Path, qpm: float, title: str = "") -> Path:
-    """A four-staff score (S, A, T, B; tenor in the octave-treble clef), fermatas kept.
+def part_instrument(name: str, program: int) -> instrument.Instrument:
+    """The instrument of a voice's part, so notation programs know what plays it (MuseScore
+    reports "no instrument found" for a part without one) and play it with the audio's program."""
+    try:
+        played_by = instrument.instrumentFromMidiProgram(program)
+    except instrument.InstrumentException:  # a program music21 has no class for
+        played_by = instrument.Instrument(f"General MIDI program {program}")
+        played_by.midiProgram = program
+    played_by.partName, played_by.partAbbreviation = name, name[0] + "."
+    return played_by
 
-    A pickup is written as a full first bar that starts with rests, so barlines stay right.
+
+def written_note(midi: int, position: int, quarters: float) -> note.Note:
+    letter, alteration, octave = written_pitch(midi, position)
+    accidental = "#" * alteration if alteration > 0 else "-" * -alteration
+    return note.Note(f"{letter}{accidental}{octave}", quarterLength=quarters)
+
+
+def metronome_mark(qpm: float) -> tempo.MetronomeMark:
+    mark = tempo.MetronomeMark(number=round(qpm))
+    mark.placement = "above"  # over the top staff, where players look for it (MuseScore puts it below)
+    return mark
+
+
+def fermata_ends(chorale: Chorale) -> set[int]:
+    """The last step of each span of held chords."""
+    held = chorale.fermatas
+    return {step for step in np.flatnonzero(held) if step + 1 == len(held) or not held[step + 1]}
+
+
+def as_pickup(part: stream.Part, rest_quarters: float) -> None:
+    """The first bar, which opens with `rest_quarters` of rests, as a short bar (an anacrusis):
+    numbered 0 and left uncounted, as players number bars."""
+    opening, *rest_of_the_bars = list(part.getElementsByClass(stream.Measure))  # unpacked with *, it restarts
+    for rest in [r for r in opening.notesAndRests if r.offset < rest_quarters]:
+        opening.remove(rest)
+    for element in opening.notesAndRests:
+        element.offset -= rest_quarters
+    opening.paddingLeft = rest_quarters
+    opening.number, opening.showNumber = 0, stream.enums.ShowNumber.NEVER
+    for bar in rest_of_the_bars:
+        bar.number -= 1
+        bar.offset -= rest_quarters
+
+
+def write_musicxml(
+    chorale: Chorale,
+    path: str | Path,
+    qpm: float,
+    title: str = "",
+    composer: str = "deepchorale",
+    programs: tuple[int, ...] = (ORGAN,) * len(VOICES),
+) -> Path:
+    """A four-staff score (S, A, T, B; tenor in the octave-treble clef) in the piece's key, its notes
+    spelled from the key and the harmony (`data/spelling.py`), each voice's note that ends a held
+    chord under a fermata, each part with the instrument of its General MIDI program.
+
+    A pickup is a short first bar, numbered 0.
     """
     score = stream.Score()
-    score.insert(0, tempo.MetronomeMark(number=qpm))
-    if title:
-        score.insert(0, metadata.Metadata(title=title))
+    score.insert(0, metadata.Metadata(title=title, composer=composer))  # else music21 credits itself
     lead = (chorale.bar_steps - chorale.pickup) % chorale.bar_steps
-    tonic = PITCH_CLASS_NAMES[chorale.key_tonic]
-    for voice, (name, make_clef) in enumerate(zip(VOICES, CLEFS)):
+    signature = key.KeySignature(key_signature(chorale.key_tonic, chorale.key_mode)).asKey(chorale.key_mode)
+    spellings = spell(chorale)
+    held = fermata_ends(chorale)
+    for voice, (name, make_clef, program) in enumerate(zip(VOICES, CLEFS, programs)):
         part = stream.Part()
         part.partName = name.capitalize()
+        part.insert(0, part_instrument(part.partName, program))
         part.insert(0, make_clef())
         part.insert(0, meter.TimeSignature(f"{chorale.meter[0]}/{chorale.meter[1]}"))
-        part.insert(0, key.Key(tonic if chorale.key_mode == "major" else tonic.lower()))
+        part.insert(0, copy.deepcopy(signature))
+        if voice == 0:
+            part.insert(0, metronome_mark(qpm))
         for n in (n for n in chorale.notes() if n.voice == voice):
-            written = note.Note(n.pitch, quarterLength=(n.end - n.start) / 4)
-            if chorale.fermatas[n.start : n.end].any() and chorale.fermatas[n.end - 1]:
+            written = written_note(n.pitch, spellings[(n.voice, n.start)], (n.end - n.start) / 4)
+            if n.end - 1 in held:
                 written.expressions.append(expressions.Fermata())
             part.insert((n.start + lead) / 4, written)
+        # Bars, ties and accidentals now, as music21 would on writing, but an accidental holds to
+        # the end of its bar: music21 repeats it on a later note of the same pitch.
+        part.makeNotation(inPlace=True, cautionaryNotImmediateRepeat=False)
+        if lead:  # music21 bars a part from its start: the notes went in after `lead`, then it goes
+            as_pickup(part, lead / 4)
         score.insert(0, part)
     with atomic_path(path) as temporary:
         score.write("musicxml", fp=temporary)
     return Path(path)
+
+
+MUSESCORE_COMMANDS = ("mscore3", "musescore3", "mscore", "musescore")  # Debian's names, then upstream's
+
+
+class EngravingError(RuntimeError):
+    """MuseScore wrote no score; the message says why in one line."""
+
+
+def musescore() -> str | None:
+    """The MuseScore on PATH, or None."""
+    return next((found for name in MUSESCORE_COMMANDS if (found := shutil.which(name))), None)
+
+
+def engrave(musicxml: str | Path, path: str | Path, program: str, timeout: float = 60.0) -> Path:
+    """`musicxml` engraved by MuseScore (`program`) as the PDF or PNG that `path`'s suffix names;
+    a multi-page PNG is `path` with -1, -2... before the suffix, as MuseScore numbers them.
+
+    MuseScore picks the format from the output's name, so it writes into a hidden scratch folder
+    beside `path` under the final name, and the result is renamed into place."""
+    path = Path(path)
+    with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as scratch:
+        written, runtime = Path(scratch) / "written", Path(scratch) / "runtime"
+        written.mkdir()
+        runtime.mkdir(mode=0o700)  # Qt warns when no private runtime folder is set
+        display = {"QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(runtime)}  # no display on servers
+        command = [program, "-o", str(written / path.name), str(musicxml)]
+        environment = {**os.environ, **display}
+        try:
+            run = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as error:
+            raise EngravingError(f"{Path(program).name} took over {timeout:g} s") from error
+        pages = sorted(p for p in written.iterdir() if p.stat().st_size > 0)
+        if run.returncode or not pages:
+            said = (run.stderr.strip().splitlines() or ["no output"])[-1]
+            raise EngravingError(f"{Path(program).name} exited with status {run.returncode}: {said}")
+        for page in pages:
+            os.replace(page, path.parent / page.name)
+    return path
 
 
 def pianoroll_image(pitches: np.ndarray, title: str = "", steps_per_bar: int = 16) -> np.ndarray:

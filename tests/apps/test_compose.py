@@ -29,6 +29,7 @@ from deepchorale.compose.settings import (
 from deepchorale.data.convert import to_midi
 from deepchorale.judge.scoring import judge_score
 from deepchorale.models.weights import load_model, save_weights
+from deepchorale.render import musescore
 from tests.compose.test_melody import deepcomposer_samples
 
 QUICK = ["debug=compose"]  # a few sampling steps per stage: the mechanics, in seconds
@@ -66,10 +67,17 @@ def test_ode_to_joy_bundle(tiny_weights, tmp_path):
     bundle = tmp_path / "j-s-bot-deepchorale-baroque"
     assert f"bundle: {bundle}" in run.stdout
     names = {p.name for p in bundle.iterdir()}
-    suffixes = (".mid", ".musicxml", ".wav", ".flac")
+    suffixes = (".mid", ".musicxml", ".wav", ".flac", *([".pdf"] if musescore() else []))
     assert names == {"pianoroll.png", *(f"{bundle.name}{suffix}" for suffix in suffixes)}
     results = json.loads((tmp_path / "results.json").read_text())  # the run's record, written once
     assert results["bundle"] == str(bundle) and results["files"] == sorted(names)
+    engraved = (
+        f"score: {bundle.name}.pdf (engraved by" if musescore() else "score: not engraved: no MuseScore"
+    )
+    assert engraved in run.stdout
+    if musescore():
+        assert (bundle / f"{bundle.name}.pdf").read_bytes().startswith(b"%PDF")
+        assert_musescore_reads_without_a_complaint(bundle / f"{bundle.name}.musicxml", tmp_path / "again.pdf")
     assert 58 <= results["duration_seconds"] <= 62 and results["soprano_matches_tune"]
     midi = pretty_midi.PrettyMIDI(str(bundle / "j-s-bot-deepchorale-baroque.mid"))
     assert [i.name for i in midi.instruments] == ["soprano", "alto", "tenor", "bass"]
@@ -81,6 +89,16 @@ def test_ode_to_joy_bundle(tiny_weights, tmp_path):
     assert results["metrics"]["final_cadence_on_tonic"] == 1.0
     # Scored by the shipped judge: untrained nets' harmony must not pass for Bach.
     assert 0 <= results["judge_score"] < 50 and f"judge score: {results['judge_score']:.2f}" in run.stdout
+
+
+def assert_musescore_reads_without_a_complaint(musicxml: Path, pdf: Path) -> None:
+    """MuseScore's own words on the score: it says "Error ... no instrument found for part" and
+    the like on stderr, and still exits 0."""
+    command = [musescore(), "-o", str(pdf), str(musicxml)]
+    display = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    run = subprocess.run(command, env=display, capture_output=True, text=True, timeout=120)
+    said = run.stdout + run.stderr
+    assert run.returncode == 0 and "Error" not in said and pdf.stat().st_size > 10_000, said
 
 
 @pytest.mark.slow

@@ -16,6 +16,7 @@ import pytest
 import soundfile
 
 from deepchorale.cli import main as cli
+from deepchorale.render import musescore
 from tests.selection.chromium import CHROMIUM, Browser
 
 QUICK = ["debug=compose", "duration.target_seconds=12"]
@@ -105,7 +106,8 @@ def test_the_winner_is_exported_as_the_submission_bundle(selection):
     bundle = output / BUNDLE
     assert results["winner"]["bundle"] == str(bundle) and f"bundle: {bundle}" in stdout
     names = {p.name for p in bundle.iterdir()}
-    expected = {f"{BUNDLE}{suffix}" for suffix in (".wav", ".flac", ".mid", ".musicxml")}
+    engraved = (".pdf",) if musescore() else ()  # compose's score PDF, where MuseScore is installed
+    expected = {f"{BUNDLE}{suffix}" for suffix in (".wav", ".flac", ".mid", ".musicxml", *engraved)}
     assert expected | {"pianoroll.png", "results.json", "config.yaml"} == names
     track = Path(results["winner"]["run"])
     assert (bundle / "results.json").read_text() == (track / "results.json").read_text()

@@ -1,4 +1,4 @@
-"""`deepchorale compose`: a melody -> a bundle (MIDI, MusicXML, WAV, FLAC, piano roll) and the
+"""`deepchorale compose`: a melody -> a bundle (MIDI, MusicXML, score PDF, WAV, FLAC, piano roll) and the
 run's results.json (`compose/pipeline.py` composes, `compose/export.py` renders the bundle)."""
 
 from __future__ import annotations
@@ -59,6 +59,12 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
         raise UserInputError(str(error)) from error
     results = write_bundle(composition, cfg, output_dir, judge, critic, progress=report)
     print(f"bundle: {results['bundle']}")
+    engraving = results["engraving"]
+    if "file" in engraving:
+        seconds = engraving["seconds"]
+        print(f"score: {engraving['file']} (engraved by {engraving['engraver']} in {seconds:.1f} s)")
+    else:
+        print(f"score: not engraved: {engraving['skipped']}")
     if judge:
         grade = results["judge_score"]
         print(f"judge score: {grade:.2f} (100 P(Bach), the evaluation judge: evaluation/judge/MODEL_CARD.md)")

@@ -1,5 +1,5 @@
-"""compose's output: the track's folder (the bundle: MIDI, MusicXML, WAV, FLAC, piano roll) and the
-figures that `results.json`, in the run dir, records about it.
+"""compose's output: the track's folder (the bundle: MIDI, MusicXML, the score as PDF, WAV, FLAC,
+piano roll) and the figures that `results.json`, in the run dir, records about it.
 
 The bundle is assembled in a hidden temporary folder and renamed into place only when complete,
 so a failure never leaves a partial bundle behind. Its folder is named
@@ -11,14 +11,18 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pretty_midi
 from omegaconf import DictConfig, OmegaConf
 
 from deepchorale.atomic import atomic_folder, atomic_path
+from deepchorale.compose.melody import Melody
 from deepchorale.compose.pipeline import Composition, soprano_line
+from deepchorale.compose.tunes import BUILTIN_MELODIES
 from deepchorale.data.chorale import STEPS_PER_QUARTER, Chorale
 from deepchorale.data.convert import to_midi
 from deepchorale.evaluation.metrics import compute_audio_metrics, compute_metrics
@@ -28,7 +32,17 @@ from deepchorale.evaluation.metrics.spacing_violation_rate import spacing_violat
 from deepchorale.evaluation.metrics.triad_or_seventh_rate import triad_or_seventh_rate
 from deepchorale.evaluation.metrics.voice_crossing_rate import voice_crossing_rate
 from deepchorale.judge.scoring import judge_probabilities
-from deepchorale.render import add_reverb, master, pianoroll_image, synthesize, write_audio, write_musicxml
+from deepchorale.render import (
+    EngravingError,
+    add_reverb,
+    engrave,
+    master,
+    musescore,
+    pianoroll_image,
+    synthesize,
+    write_audio,
+    write_musicxml,
+)
 from deepchorale.run_records import bundle_name
 
 STAGE_METRICS = {
@@ -50,21 +64,58 @@ def sha256(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def render_files(composition: Composition, render: DictConfig, seed: int, folder: Path, name: str) -> dict:
-    """Write every file of the bundle into `folder`; returns the audio figures."""
-    chorale, qpm = composition.chorale, composition.plan.qpm
+def score_title(melody: Melody) -> str:
+    """A built-in tune's own title (without its source), else the melody's name."""
+    builtin = BUILTIN_MELODIES.get(melody.name)
+    return builtin.title.split(" (")[0] if builtin else melody.name
+
+
+def render_files(composition: Composition, cfg: DictConfig, folder: Path, name: str) -> dict:
+    """Write every file of the bundle into `folder`; returns the audio figures and what became of
+    the engraved score."""
+    chorale, qpm, render = composition.chorale, composition.plan.qpm, cfg.render
     midi = to_midi(chorale, qpm=qpm, programs=list(render.programs))
     with atomic_path(folder / f"{name}.mid") as temporary:
         midi.write(str(temporary))
-    write_musicxml(chorale, folder / f"{name}.musicxml", qpm=qpm, title=name)
+    musicxml = write_musicxml(
+        chorale,
+        folder / f"{name}.musicxml",
+        qpm=qpm,
+        title=score_title(composition.melody),
+        composer=f"{cfg.bundle.fullname} (deepchorale, {cfg.harmoniser})",
+        programs=tuple(render.programs),
+    )
+    with ThreadPoolExecutor(max_workers=1) as engraver:  # MuseScore runs while FluidSynth plays
+        engraving = engraver.submit(engrave_score, musicxml)
+        audio = render_audio(midi, render, cfg.seed, folder, name)
+    with atomic_path(folder / "pianoroll.png") as temporary:
+        plt.imsave(temporary, pianoroll_image(chorale.pitches, title=name), format="png")
+    return {**audio, "engraving": engraving.result()}
+
+
+def engrave_score(musicxml: Path) -> dict:
+    """The score as PDF beside its MusicXML, when MuseScore is installed; results.json's record of
+    it: the file and the seconds it took, or why there is none. A score that MuseScore cannot
+    engrave costs the PDF, not the track."""
+    program = musescore()
+    if program is None:
+        return {"skipped": "no MuseScore on PATH (scripts/setup.sh installs Debian's musescore3)"}
+    start = time.perf_counter()
+    try:
+        pdf = engrave(musicxml, musicxml.with_suffix(".pdf"), program)
+    except EngravingError as error:
+        return {"skipped": str(error)}
+    return {"file": pdf.name, "engraver": program, "seconds": time.perf_counter() - start}
+
+
+def render_audio(midi: pretty_midi.PrettyMIDI, render: DictConfig, seed: int, folder: Path, name: str):
+    """The track's WAV and FLAC, mastered; returns their figures."""
     audio = synthesize(midi, render.sample_rate, render.soundfont)
     if render.reverb:
         audio = add_reverb(audio, render.sample_rate, render.reverb_seconds, render.reverb_wet, seed)
     audio, lufs, peak = master(audio, render.sample_rate, render.target_lufs, render.true_peak_ceiling_db)
     write_audio(audio, render.sample_rate, folder / f"{name}.wav")
     write_audio(audio, render.sample_rate, folder / f"{name}.flac")
-    with atomic_path(folder / "pianoroll.png") as temporary:
-        plt.imsave(temporary, pianoroll_image(chorale.pitches, title=name), format="png")
     return {
         "audio_seconds": len(audio) / render.sample_rate,
         "loudness_lufs": lufs,
@@ -89,7 +140,7 @@ def write_bundle(
     bundle = output_dir / name
     start = time.perf_counter()
     with atomic_folder(bundle) as staging:
-        audio = render_files(composition, cfg.render, cfg.seed, staging, name)
+        audio = render_files(composition, cfg, staging, name)
         composition.seconds["render"] = time.perf_counter() - start
         if progress is not None:
             progress("render", composition.seconds["render"])
