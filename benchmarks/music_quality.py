@@ -190,14 +190,28 @@ def per_stage(results: list[dict], groups: list[str]) -> dict[str, dict]:
     return table
 
 
-def targets(table: dict) -> dict[str, bool]:
-    """Bach's band, measured in this run, for the two figures issue #10 set targets on."""
-    parallels, triads = table["parallels"], table["triad_or_seventh_rate"]
+def targets(table: dict, rows: list[dict], bach_rows: list[dict]) -> dict[str, bool | float]:
+    """Bach's band, measured in this run, for the figures issues #10 and #23 set targets on."""
+    parallels, triads, judge = table["parallels"], table["triad_or_seventh_rate"], table["judge_score"]
+    voice_means = [f"mean_pitch/{voice}" for voice in VOICES]
+    bands = {name: np.nanpercentile([row[name] for row in bach_rows], [5, 95]) for name in voice_means}
+    registered = [all(bands[n][0] <= row[n] <= bands[n][1] for n in voice_means) for row in rows]
+    outside = table["register_outlier_rate/all"]["ours"]["median"]
     return {
-        "median_parallels_within_bach_p90": parallels["ours"]["median"] <= parallels["bach"]["p90"],
+        "median_parallels_within_bach_p10_p90": parallels["bach"]["p10"]
+        <= parallels["ours"]["median"]
+        <= parallels["bach"]["p90"],
         "median_triads_within_bach_p10_p90": triads["bach"]["p10"]
         <= triads["ours"]["median"]
         <= triads["bach"]["p90"],
+        "share_of_tracks_with_every_voice_mean_inside_bach_p5_p95": float(np.mean(registered)),
+        "every_voice_mean_inside_bach_p5_p95_in_90_percent_of_tracks": bool(np.mean(registered) >= 0.9),
+        "median_share_of_notes_outside_bach_registers": outside,
+        "median_outside_registers_at_most_3_6_percent": bool(outside <= 0.036),
+        "bach_judge_p25": float(np.percentile([row["judge_score"] for row in bach_rows], 25)),
+        "judge_median_at_least_bach_p25": bool(
+            judge["ours"]["median"] >= np.percentile([row["judge_score"] for row in bach_rows], 25)
+        ),
     }
 
 
@@ -275,7 +289,7 @@ def main() -> None:
         "bach_metrics_max_gap_to_committed_reference": gap,
         "figures": table,
         "stages": stages,
-        "targets": targets(table),
+        "targets": targets(table, rows, bach_rows),
         "tracks": columns(rows),
         "bach_test_split": columns([{"id": c.id, **row} for c, row in zip(bach_chorales, bach_rows)]),
     }
