@@ -14,7 +14,13 @@ from deepchorale.apps.compose_suite import SuiteError, compose_suite, suite_tune
 from deepchorale.apps.runner import UserInputError, hydra_app
 from deepchorale.compose.critic import Critic
 from deepchorale.compose.export import write_bundle
-from deepchorale.compose.melody import Melody, MelodyError, at_chorale_pace, load_melody, with_given_key_and_tempo
+from deepchorale.compose.melody import (
+    Melody,
+    MelodyError,
+    at_chorale_pace,
+    load_melody,
+    with_given_key_and_tempo,
+)
 from deepchorale.compose.pipeline import compose_track
 from deepchorale.compose.settings import SettingsError, load_articulator, load_harmoniser, stage_settings
 from deepchorale.models.weights import WeightsError, load_model

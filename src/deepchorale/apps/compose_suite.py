@@ -46,7 +46,8 @@ def suite_tunes(cfg: DictConfig) -> list[DictConfig]:
     suite = cfg.suite
     if not isinstance(suite.melodies, ListConfig) or not suite.melodies:
         raise SuiteError("suite.melodies: give a list of melodies (built-in names or files)")
-    if not isinstance(suite.seeds, ListConfig) or not suite.seeds or not all(isinstance(s, int) for s in suite.seeds):
+    seeds = suite.seeds
+    if not isinstance(seeds, ListConfig) or not seeds or not all(isinstance(seed, int) for seed in seeds):
         raise SuiteError("suite.seeds: give a list of integer seeds")
     names = [tune_name(str(melody)) for melody in suite.melodies]
     if len(set(names)) < len(names) or len(set(suite.seeds)) < len(suite.seeds):
@@ -87,8 +88,14 @@ def summary(cfg: DictConfig, tracks: list[dict]) -> dict:
         per_melody.setdefault(track["melody"], {})[str(track["seed"])] = track[SCORE]
     metric_names = sorted({name for track in tracks for name in track["metrics"]})
     return {
-        "suite": {"name": suite.name, "statistic": suite.statistic, "level": suite.level,
-                  "melodies": len(per_melody), "seeds": list(suite.seeds), "tracks": len(tracks)},  # fmt: skip
+        "suite": {
+            "name": suite.name,
+            "statistic": suite.statistic,
+            "level": suite.level,
+            "melodies": len(per_melody),
+            "seeds": list(suite.seeds),
+            "tracks": len(tracks),
+        },
         SCORE: found.value,
         f"{SCORE}_ci": [found.low, found.high],
         f"{SCORE}_mean": float(np.mean(scores)),

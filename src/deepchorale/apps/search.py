@@ -80,9 +80,13 @@ def check_pruning(task: str, metric: str, base: DictConfig) -> None:
             raise UserInputError("pruning a compose trial needs a suite of melodies: add suite=small "
                                  "to search.overrides, or set search.pruning_metric=null")  # fmt: skip
         if metric != SCORE:
-            raise UserInputError(f"a compose suite reports its running {SCORE}: search.pruning_metric={SCORE}")
+            raise UserInputError(
+                f"a compose suite reports its running {SCORE}: set search.pruning_metric={SCORE}"
+            )
     elif task != "train":
-        raise UserInputError(f"pruning needs validation epochs or a compose suite, which deepchorale {task} has not")
+        raise UserInputError(
+            f"pruning needs validation epochs or a compose suite: deepchorale {task} has none"
+        )
 
 
 def build_search(cfg: DictConfig) -> Search:

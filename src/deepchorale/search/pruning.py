@@ -3,9 +3,10 @@
 The worker runs a trial as a separate `deepchorale train` process and adds this callback to it
 (`+callbacks.optuna_pruning=...`) pointing at `trial.json` in the run dir: the study's name and
 storage, the trial's number, the pruner and the metric to report. The callback reopens the study
-from that storage (reporting.py), so Optuna's pruner sees every worker's trials. When the pruner says stop, the
-run's W&B run is tagged `pruned` (and closed as finished, not failed) and the process exits with
-`PRUNED_EXIT`, which the worker records as a pruned trial: a crash exits with anything else.
+from that storage (reporting.py), so Optuna's pruner sees every worker's trials. When the pruner
+says stop, the run's W&B run is tagged `pruned` (and closed as finished, not failed) and the
+process exits with `PRUNED_EXIT`, which the worker records as a pruned trial: a crash exits with
+anything else.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from lightning.pytorch.loggers import WandbLogger
 
 from deepchorale.search.reporting import PRUNED_EXIT, reopen_trial
 from deepchorale.tracking import finish_wandb
+
 
 class OptunaPruning(pl.Callback):
     def __init__(self, trial: str) -> None:

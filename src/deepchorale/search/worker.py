@@ -190,11 +190,18 @@ def run_worker(search: Search, make_sampler: Callable[[int], optuna.samplers.Bas
         shown = shown or error or ""
         say(f"trial {trial.number} {state.name.lower()}: {shown} {params} [{process_seconds:.1f} s]")
     table = trial_table(study)
-    write_json(search.study_dir / "study.json", {"study_name": search.study_name, "storage": search.storage,
-               "objectives": search.objectives, "directions": search.directions, "trials": table})  # fmt: skip
+    study_record = {
+        "study_name": search.study_name,
+        "storage": search.storage,
+        "objectives": search.objectives,
+        "directions": search.directions,
+        "trials": table,
+    }
+    write_json(search.study_dir / "study.json", study_record)
     write_text(search.study_dir / "study.md", study_markdown(table, search.objectives, search.directions))
     counts = {}
     for row in table:
         counts[row["state"]] = counts.get(row["state"], 0) + 1
     return {"study_name": search.study_name, "storage": search.storage, "worker": worker, "trials": rows,
-            "study_counts": counts, "best": best_trial(study), "pareto_front": pareto_front(table)}  # fmt: skip
+            "study_counts": counts, "best": best_trial(study),
+            "pareto_front": pareto_front(table)}  # fmt: skip
