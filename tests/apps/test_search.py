@@ -54,6 +54,8 @@ def load(study_dir: Path, name: str) -> optuna.Study:
         ("+search.params.nope={type:float,low:0,high:1}", "unknown parameter nope for deepchorale compose"),
         ("+search.params.x={type:float,low:1,high:0}", "parameter x: needs low < high"),
         ("search.task=nothing", "search.task 'nothing' is not an app"),
+        ("search.overrides=[]", "pruning a compose trial needs a suite of melodies"),
+        ("search.direction=[maximize,minimize]", "search.direction needs one direction per objective (1)"),
     ],
 )
 def test_a_bad_search_is_refused_in_one_line_before_any_trial(override, message, tmp_path):
@@ -193,7 +195,8 @@ def test_compose_trials_measure_a_suite_and_a_poor_one_is_pruned_after_a_melody(
         f"search.study_dir={study_dir}",
         "hparams_search/pruner=threshold",
     ]
-    first = search(*args, "search.n_trials=1", cwd=tmp_path)  # no bound: the trial runs the whole suite
+    # A bar every setting clears (scores are at most 100): the first trial runs the whole suite.
+    first = search(*args, "search.n_trials=1", "search.pruner.upper=1000", cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
     # The same study, now with a bar no setting clears: the next trial stops after its first melody.
     second = search(*args, "search.n_trials=2", "search.pruner.lower=101", cwd=tmp_path)
@@ -201,7 +204,10 @@ def test_compose_trials_measure_a_suite_and_a_poor_one_is_pruned_after_a_melody(
     complete, pruned = load(study_dir, "compose").trials
     assert (complete.state, pruned.state) == (TrialState.COMPLETE, TrialState.PRUNED)
     results = json.loads((study_dir / "trials" / "0" / "results.json").read_text())
-    assert complete.value == results["judge_score"] and complete.user_attrs["ci"] == results["judge_score_ci"]
+    assert (
+        complete.value == results["judge_score"]
+        and complete.user_attrs["ci"]["judge_score"] == results["judge_score_ci"]
+    )
     assert sorted(complete.intermediate_values) == [1, 2]  # the running score after each melody
     assert complete.intermediate_values[2] == pytest.approx(results["judge_score"])
     assert list(pruned.intermediate_values) == [1] and "trial 1 pruned" in second.stdout
