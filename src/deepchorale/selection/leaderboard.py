@@ -455,13 +455,14 @@ def track_score(entry: Entry, key: str) -> float:
 
 def winner(entries: list[Entry], key: str, mode: str) -> Entry:
     """The best track of the best configuration: of its runs with a track, the one whose track scores
-    best; its best run when none has a track (nothing to export)."""
+    best, a run inside every guard-rail before any that breaks one; its best run when none has a
+    track (nothing to export)."""
     best = configurations(entries)[0]
     with_track = [entry for entry in best.entries if entry.run.track is not None]
     if not with_track:
         return best.entries[0]
     sign = 1.0 if mode == "max" else -1.0
-    return max(with_track, key=lambda entry: sign * track_score(entry, key))
+    return max(with_track, key=lambda entry: (not entry.breaches, sign * track_score(entry, key)))
 
 
 def finite(value: float) -> float | None:
