@@ -32,8 +32,8 @@ def main() -> None:
     queued = OmegaConf.to_container(OmegaConf.load(SPACE).search.enqueue[0])
     (shipped,) = [t for t in trials if t["params"] == queued]
     summary = {
-        "objective": study["objective"],
-        "direction": study["direction"],
+        "objectives": study["objectives"],
+        "directions": study["directions"],
         "trials": len(trials),
         "states": {s: sum(t["state"] == s for t in trials) for s in sorted({t["state"] for t in trials})},
         "best": best,

@@ -54,6 +54,8 @@ def load(study_dir: Path, name: str) -> optuna.Study:
         ("+search.params.nope={type:float,low:0,high:1}", "unknown parameter nope for deepchorale compose"),
         ("+search.params.x={type:float,low:1,high:0}", "parameter x: needs low < high"),
         ("search.task=nothing", "search.task 'nothing' is not an app"),
+        ("search.overrides=[]", "pruning a compose trial needs a suite of melodies"),
+        ("search.direction=[maximize,minimize]", "search.direction needs one direction per objective (1)"),
     ],
 )
 def test_a_bad_search_is_refused_in_one_line_before_any_trial(override, message, tmp_path):
@@ -171,3 +173,80 @@ def test_a_journal_torn_by_a_killed_worker_is_mended_with_every_finished_trial_k
     trials = load(study_dir, "default").trials
     assert [(t.number, t.state, t.value) for t in trials[:1]] == before  # every finished trial kept
     assert [t.state for t in trials[1:]] == [TrialState.FAIL, TrialState.WAITING]  # the next one ran
+
+
+# compose trials on a tiny suite (two tunes, short tracks, a few sampling steps) over a tiny space.
+COMPOSE_SUITE = [
+    "search.overrides=['debug=compose','suite=small','suite.melodies=[ode_to_joy,twinkle_twinkle]',"
+    "'duration.target_seconds=10']",
+    "~search.params",
+    "+search.params={harmonize.steps:{type:int,low:2,high:6},revise.rounds:{type:int,low:0,high:2}}",
+    "search.enqueue=[]",
+    "search.heartbeat_seconds=1",
+]
+
+
+@pytest.mark.slow  # three compose trials: about a minute on 2 cores
+def test_compose_trials_measure_a_suite_and_a_poor_one_is_pruned_after_a_melody(tmp_path):
+    study_dir = tmp_path / "study"
+    args = [
+        "hparams_search=compose",
+        *COMPOSE_SUITE,
+        f"search.study_dir={study_dir}",
+        "hparams_search/pruner=threshold",
+    ]
+    # A bar every setting clears (scores are at most 100): the first trial runs the whole suite.
+    first = search(*args, "search.n_trials=1", "search.pruner.upper=1000", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    # The same study, now with a bar no setting clears: the next trial stops after its first melody.
+    second = search(*args, "search.n_trials=2", "search.pruner.lower=101", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr[-3000:]
+    complete, pruned = load(study_dir, "compose").trials
+    assert (complete.state, pruned.state) == (TrialState.COMPLETE, TrialState.PRUNED)
+    results = json.loads((study_dir / "trials" / "0" / "results.json").read_text())
+    assert (
+        complete.value == results["judge_score"]
+        and complete.user_attrs["ci"]["judge_score"] == results["judge_score_ci"]
+    )
+    assert sorted(complete.intermediate_values) == [1, 2]  # the running score after each melody
+    assert complete.intermediate_values[2] == pytest.approx(results["judge_score"])
+    assert list(pruned.intermediate_values) == [1] and "trial 1 pruned" in second.stdout
+    assert not (study_dir / "trials" / "1" / "results.json").exists()
+    assert len(list((study_dir / "trials" / "1" / "tracks").iterdir())) == 1
+    study_md = (study_dir / "study.md").read_text()
+    assert "judge_score CI" in study_md and "| 1 | pruned |" in study_md
+
+
+@pytest.mark.slow  # three compose trials and a selection: about a minute on 2 cores
+def test_a_multi_objective_search_writes_its_pareto_front_and_select_exports_the_best_configuration(tmp_path):
+    study_dir = tmp_path / "study"
+    run = search("hparams_search=compose_pareto", *COMPOSE_SUITE, "search.n_trials=3",
+                 f"search.study_dir={study_dir}", cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    study = load(study_dir, "compose_pareto")
+    assert [d.name for d in study.directions] == ["MAXIMIZE", "MINIMIZE"]
+    assert all(t.state == TrialState.COMPLETE and len(t.values) == 2 for t in study.trials)
+    front = sorted(t.number for t in study.best_trials)
+    study_md = (study_dir / "study.md").read_text()
+    pareto = study_md.split("## Pareto front")[1]
+    assert sorted(int(line.split(" | ")[0].strip("| ")) for line in pareto.splitlines()
+                  if line.startswith("| ") and "trial" not in line) == front  # fmt: skip
+    assert f"Pareto front: trials {', '.join(map(str, front))}" in run.stdout
+
+    selection = tmp_path / "select"
+    command = [sys.executable, "-m", "deepchorale.cli", "select", f"runs={study_dir / 'trials'}",
+               f"hydra.run.dir={selection}"]  # fmt: skip
+    chosen = subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=300)
+    assert chosen.returncode == 0, chosen.stderr[-3000:]
+    configurations = json.loads((selection / "configurations.json").read_text())
+    best = configurations[0]
+    assert best["low"] <= best["judge_score mean"] <= best["high"] and best["tracks"] == 2
+    assert {row["config"] for row in configurations if row["pareto"]} and "seconds_per_track" in best
+    results = json.loads((selection / "results.json").read_text())
+    winner = json.loads((Path(results["winner"]["run"]) / "results.json").read_text())
+    exported = json.loads((Path(results["winner"]["bundle"]) / "results.json").read_text())
+    assert exported == winner and results["winner"]["configuration"] == best
+    report = (selection / "report.html").read_text()
+    assert (
+        "<h2>Configurations</h2>" in report and "<h2>Pareto front</h2>" in report and "pareto-0.svg" in report
+    )

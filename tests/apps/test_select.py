@@ -94,8 +94,10 @@ def test_leaderboard_ranks_the_tracks_and_lists_the_failures(runs, selection):
     assert {row["overrides"].split()[0] for row in ranked} == {"melody=ode_to_joy", "melody=twinkle_twinkle"}
 
     results = json.loads((output / "results.json").read_text())
-    assert results["criterion"] == {"key": "judge_score", "mode": "max"}
-    assert results["count"] == {"runs": 4, "ranked": 2, "unscored": 0, "failed": 2}
+    assert results["criterion"] == {"key": "judge_score", "mode": "max", "level": 0.9}
+    # Two tunes of one setting: one configuration, and its best track is the winner.
+    assert results["count"] == {"runs": 4, "configurations": 1, "ranked": 2, "unscored": 0, "failed": 2}
+    assert {row["config"] for row in ranked} == {1} and {row["config_tracks"] for row in ranked} == {2}
     assert results["winner"]["run"] == ranked[0]["folder"]
     assert results["guard_rails"]["parallel_octaves"] == [0.0, 0.0]  # Bach's p10 and p90 alike
 

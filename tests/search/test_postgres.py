@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from optuna.trial import TrialState
 
-from deepchorale.search.pruning import reopen_trial
+from deepchorale.search.reporting import reopen_trial
 from deepchorale.search.study import Heartbeat, fail_stale_trials, open_study, storage_spec
 
 BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
@@ -53,7 +53,7 @@ def test_workers_and_trial_processes_share_a_postgres_study(postgres_url, tmp_pa
     spec = storage_spec(postgres_url, tmp_path)
     assert spec == postgres_url
     pruner = {"_target_": "optuna.pruners.ThresholdPruner", "upper": 1.0}
-    first, second = (open_study("pg", spec, "minimize") for _ in range(2))
+    first, second = (open_study("pg", spec, ["minimize"]) for _ in range(2))
     a, b = first.ask(), second.ask()
     assert a.number != b.number
     # What a trial process does: reopen its trial by number, report, ask the pruner.
@@ -66,6 +66,6 @@ def test_workers_and_trial_processes_share_a_postgres_study(postgres_url, tmp_pa
     with Heartbeat(a, interval=0.05):
         time.sleep(0.2)
     time.sleep(0.3)
-    assert fail_stale_trials(open_study("pg", spec, "minimize"), stale_after=0.2) == [a.number]
-    states = [t.state for t in open_study("pg", spec, "minimize").trials]
+    assert fail_stale_trials(open_study("pg", spec, ["minimize"]), stale_after=0.2) == [a.number]
+    states = [t.state for t in open_study("pg", spec, ["minimize"]).trials]
     assert states == [TrialState.FAIL, TrialState.PRUNED, TrialState.WAITING]  # a's retry is queued

@@ -16,7 +16,8 @@ def test_each_space_fits_its_task(space, tmp_path):
         cfg = compose("search", overrides=[f"hparams_search={space}", f"search.study_dir={tmp_path}"],
                       return_hydra_config=True)  # fmt: skip
         search = build_search(cfg)  # composes the task's config with every parameter
-    assert search.space and search.objective and search.direction in ("minimize", "maximize")
+    assert search.space and search.objectives and len(search.directions) == len(search.objectives)
+    assert set(search.directions) <= {"minimize", "maximize"}
     for params in search.enqueue:  # the points tried first lie inside the space
         for name, value in params.items():
             spec = search.space[name]

@@ -7,7 +7,16 @@ import numpy as np
 import pytest
 
 from deepchorale.evaluation.reference import REFERENCE_PATH, read_reference
-from deepchorale.selection.leaderboard import Run, SelectionError, find_runs, guard_rails, rank
+from deepchorale.selection.leaderboard import (
+    Run,
+    SelectionError,
+    configurations,
+    find_runs,
+    guard_rails,
+    pareto_front,
+    rank,
+    winner,
+)
 
 RAILS_METRICS = ["parallel_fifths", "parallel_octaves", "triad_or_seventh_rate"]
 
@@ -120,3 +129,32 @@ def test_the_leaderboard_shows_the_overrides_that_set_runs_apart(tmp_path):
     assert [e.varied for e in entries] == ["model.optimizer.lr=0.01", "model.optimizer.lr=0.1"]
     alone = rank(runs[:1], "val/loss", "min", rails=[])
     assert alone[0].varied == " ".join(runs[0].overrides)
+
+
+def test_runs_of_one_setting_rank_together_by_their_intervals_lower_end(tmp_path):
+    def run(name, score, seed, temperature, seconds, track=True):
+        config = {"task_name": "compose", "seed": seed, "melody": "ode_to_joy",
+                  "harmonize": {"temperature": temperature},
+                  "paths": {"output_dir": str(tmp_path / name)}}  # fmt: skip
+        found = Run(tmp_path / name, {"judge_score": score, "seconds_per_track": seconds}, config=config,
+                    overrides=[f"seed={seed}", f"harmonize.temperature={temperature}"])  # fmt: skip
+        found.track = tmp_path / name / "bundle" if track else None
+        return found
+
+    steady = [run(f"steady{seed}", score, seed, 0.5, 20.0) for seed, score in enumerate([61.0, 63.0, 62.0])]
+    lucky = [run("lucky", 95.0, 0, 0.9, 40.0)]  # one draw: the best score, no interval
+    erratic = [run("erratic0", 99.0, 0, 0.7, 30.0), run("erratic1", 1.0, 1, 0.7, 30.0)]
+    entries = rank([*lucky, *erratic, *steady], "judge_score", "max", rails=[])
+    found = configurations(entries)
+    assert [c.label for c in found] == ["harmonize.temperature=0.5", "harmonize.temperature=0.7",
+                                        "harmonize.temperature=0.9"]  # fmt: skip
+    assert [c.estimate.count for c in found] == [3, 2, 1]
+    assert found[0].estimate.value == pytest.approx(62.0) and found[0].estimate.low > 1.0
+    assert [e.name for e in entries][:3] == ["steady1", "steady2", "steady0"]  # best first within one
+    assert winner(entries, "judge_score", "max").name == "steady1"
+    # Score against seconds: the erratic setting is both worse and slower than the steady one.
+    front = pareto_front(found, {"seconds_per_track": "min"}, "max")
+    assert [(c.label, means) for c, means in front] == [
+        ("harmonize.temperature=0.5", {"seconds_per_track": 20.0}),
+        ("harmonize.temperature=0.9", {"seconds_per_track": 40.0}),
+    ]

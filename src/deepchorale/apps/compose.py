@@ -1,16 +1,26 @@
 """`deepchorale compose`: a melody -> a bundle (MIDI, MusicXML, score PDF, WAV, FLAC, piano roll) and the
-run's results.json (`compose/pipeline.py` composes, `compose/export.py` renders the bundle)."""
+run's results.json (`compose/pipeline.py` composes, `compose/export.py` renders the bundle).
+With `suite=<name>` it composes every melody of the suite with every seed and measures the setting
+instead of one draw (`apps/compose_suite.py`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 from omegaconf import DictConfig
 
+from deepchorale.apps.compose_suite import SuiteError, compose_suite, suite_tunes
 from deepchorale.apps.runner import UserInputError, hydra_app
 from deepchorale.compose.critic import Critic
 from deepchorale.compose.export import write_bundle
-from deepchorale.compose.melody import MelodyError, at_chorale_pace, load_melody, with_given_key_and_tempo
+from deepchorale.compose.melody import (
+    Melody,
+    MelodyError,
+    at_chorale_pace,
+    load_melody,
+    with_given_key_and_tempo,
+)
 from deepchorale.compose.pipeline import compose_track
 from deepchorale.compose.settings import SettingsError, load_articulator, load_harmoniser, stage_settings
 from deepchorale.models.weights import WeightsError, load_model
@@ -21,43 +31,46 @@ def report(stage: str, seconds: float) -> None:
     print(f"{stage}: {seconds:.1f} s", flush=True)
 
 
-@hydra_app("compose")
-def main(cfg: DictConfig, output_dir: Path) -> dict:
-    if cfg.transpose and cfg.key:
-        raise UserInputError(
-            f"transpose=true would move the key you gave (key={cfg.key!r}): drop one of them"
-        )
-    try:
-        bundle_name(cfg.bundle.fullname, cfg.bundle.company, cfg.bundle.genre)  # a bad name fails now
-        melody = with_given_key_and_tempo(load_melody(str(cfg.melody), cfg.melody_track), cfg.key, cfg.qpm)
-        if cfg.chorale_pace:
-            melody, factor = at_chorale_pace(melody)
-            if factor > 1:
-                print(f"the tune's note values x{factor}: a chorale's pace, one harmony per note "
-                      "(chorale_pace=false keeps them as written)")  # fmt: skip
-        settings = stage_settings(cfg)
-        harmoniser = load_harmoniser(cfg)
-        arcnn = load_model(cfg.models.arcnn, kind="arcnn") if cfg.embellish.enabled else None
-        articulator = load_articulator(cfg)
-        critic = load_model(cfg.critic, kind="judge") if cfg.critic else None
+def read_melody(cfg: DictConfig) -> tuple[Melody, int]:
+    """The tune as compose sets it, and the factor its note values were stretched by (chorale_pace)."""
+    melody = with_given_key_and_tempo(load_melody(str(cfg.melody), cfg.melody_track), cfg.key, cfg.qpm)
+    return at_chorale_pace(melody) if cfg.chorale_pace else (melody, 1)
+
+
+def load_models(cfg: DictConfig) -> SimpleNamespace:
+    return SimpleNamespace(
+        harmoniser=load_harmoniser(cfg),
+        arcnn=load_model(cfg.models.arcnn, kind="arcnn") if cfg.embellish.enabled else None,
+        articulator=load_articulator(cfg),
+        critic=load_model(cfg.critic, kind="judge") if cfg.critic else None,
         # The grader is loaded before any work, so a bad file fails fast, but only the bundle uses it.
-        judge = load_model(cfg.judge, kind="judge") if cfg.judge else None
+        judge=load_model(cfg.judge, kind="judge") if cfg.judge else None,
+    )
+
+
+def compose_one(cfg: DictConfig, models: SimpleNamespace, output_dir: Path) -> dict:
+    """cfg.melody with cfg.seed as a bundle in `output_dir`; returns its figures."""
+    try:
+        melody, factor = read_melody(cfg)
+        if factor > 1:
+            print(f"the tune's note values x{factor}: a chorale's pace, one harmony per note "
+                  "(chorale_pace=false keeps them as written)")  # fmt: skip
         composition = compose_track(
             melody,
-            harmoniser,
-            arcnn,
+            models.harmoniser,
+            models.arcnn,
             target_seconds=cfg.duration.target_seconds,
             max_tempo_change=cfg.duration.max_tempo_change,
             seed=cfg.seed,
-            critic=Critic(critic),  # without one: parallels only, and no revision
-            articulator=articulator,
+            critic=Critic(models.critic),  # without one: parallels only, and no revision
+            articulator=models.articulator,
             progress=report,
             transpose=cfg.transpose,
-            **settings,
+            **stage_settings(cfg),
         )
-    except (BundleNameError, MelodyError, WeightsError, SettingsError) as error:
+    except (MelodyError, SettingsError) as error:
         raise UserInputError(str(error)) from error
-    results = write_bundle(composition, cfg, output_dir, judge, critic, progress=report)
+    results = write_bundle(composition, cfg, output_dir, models.judge, models.critic, progress=report)
     print(f"bundle: {results['bundle']}")
     engraving = results["engraving"]
     if "file" in engraving:
@@ -65,9 +78,29 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
         print(f"score: {engraving['file']} (engraved by {engraving['engraver']} in {seconds:.1f} s)")
     else:
         print(f"score: not engraved: {engraving['skipped']}")
-    if judge:
+    if models.judge:
         grade = results["judge_score"]
         print(f"judge score: {grade:.2f} (100 P(Bach), the evaluation judge: evaluation/judge/MODEL_CARD.md)")
-    if critic:
+    if models.critic:
         print(f"critic score: {results['critic_score']:.2f} (compose's own critic, which picked the draws)")
     return results
+
+
+@hydra_app("compose")
+def main(cfg: DictConfig, output_dir: Path) -> dict:
+    if cfg.transpose and cfg.key:
+        raise UserInputError(
+            f"transpose=true would move the key you gave (key={cfg.key!r}): drop one of them"
+        )
+    suite = cfg.get("suite")
+    try:
+        bundle_name(cfg.bundle.fullname, cfg.bundle.company, cfg.bundle.genre)  # a bad name fails now
+        for tune in suite_tunes(cfg) if suite else [cfg]:  # every melody is read before any work
+            read_melody(tune)
+        stage_settings(cfg)
+        models = load_models(cfg)
+    except (BundleNameError, MelodyError, WeightsError, SettingsError, SuiteError) as error:
+        raise UserInputError(str(error)) from error
+    if suite:
+        return compose_suite(cfg, output_dir, lambda tune, folder: compose_one(tune, models, folder))
+    return compose_one(cfg, models, output_dir)

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import hydra
 from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from deepchorale.apps import APPS
+from deepchorale.apps.compose_suite import SCORE
 from deepchorale.apps.runner import UserInputError, hydra_app
 from deepchorale.search.space import SpaceError, as_overrides, check_space, example
 from deepchorale.search.study import StudyError, storage_spec
@@ -55,16 +56,46 @@ def wandb_mode(task_config: DictConfig) -> str:
     return "none" if "logger" in task_config else "worker"  # logger=csv/none: the user said no
 
 
+def as_list(value) -> list:
+    return list(value) if isinstance(value, ListConfig) else [value]
+
+
+def objectives_and_directions(s: DictConfig) -> tuple[list[str], list[str]]:
+    """search.objective and search.direction: one key and its direction, or lists of the same length."""
+    objectives, directions = [str(o) for o in as_list(s.objective)], as_list(s.direction)
+    if not objectives or len(directions) != len(objectives):
+        raise UserInputError(f"search.direction needs one direction per objective ({len(objectives)})")
+    for direction in directions:
+        if direction not in ("minimize", "maximize"):
+            raise UserInputError(f"search.direction must be minimize or maximize, not {direction!r}")
+    if len(objectives) > 1 and s.pruning_metric:
+        raise UserInputError("Optuna prunes single-objective studies only: set search.pruning_metric=null")
+    return objectives, directions
+
+
+def check_pruning(task: str, metric: str, base: DictConfig) -> None:
+    """Pruning needs intermediate values: train's validation epochs, or a compose suite's melodies."""
+    if task == "compose":
+        if OmegaConf.select(base, "suite") is None:
+            raise UserInputError("pruning a compose trial needs a suite of melodies: add suite=small "
+                                 "to search.overrides, or set search.pruning_metric=null")  # fmt: skip
+        if metric != SCORE:
+            raise UserInputError(
+                f"a compose suite reports its running {SCORE}: set search.pruning_metric={SCORE}"
+            )
+    elif task != "train":
+        raise UserInputError(
+            f"pruning needs validation epochs or a compose suite: deepchorale {task} has none"
+        )
+
+
 def build_search(cfg: DictConfig) -> Search:
     s = cfg.search
     if s.task not in APPS or s.task == "search":
         raise UserInputError(f"search.task {s.task!r} is not an app to run trials of ({', '.join(APPS)})")
-    if s.direction not in ("minimize", "maximize"):
-        raise UserInputError(f"search.direction must be minimize or maximize, not {s.direction!r}")
+    objectives, directions = objectives_and_directions(s)
     if not isinstance(s.n_trials, int) or s.n_trials < 1:
         raise UserInputError(f"search.n_trials must be a positive integer, not {s.n_trials!r}")
-    if s.pruning_metric and s.task != "train":
-        raise UserInputError(f"pruning needs validation epochs, which deepchorale {s.task} has not")
     try:
         space = check_space(OmegaConf.to_container(s.params, resolve=True))
     except SpaceError as error:
@@ -78,6 +109,8 @@ def build_search(cfg: DictConfig) -> Search:
             raise UserInputError(f"search.enqueue names parameters outside the space: {outside}")
     overrides = list(s.overrides)
     base = check_task_config(s.task, overrides, space)
+    if s.pruning_metric:
+        check_pruning(s.task, s.pruning_metric, base)
     study_dir = Path(s.study_dir).resolve()
     return Search(
         task=s.task,
@@ -85,8 +118,8 @@ def build_search(cfg: DictConfig) -> Search:
         study_dir=study_dir,
         storage=storage_spec(s.storage, study_dir),
         space=space,
-        objective=s.objective,
-        direction=s.direction,
+        objectives=objectives,
+        directions=directions,
         n_trials=s.n_trials,
         overrides=overrides,
         enqueue=enqueue,
@@ -114,5 +147,8 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
         raise UserInputError(str(error)) from error
     best = results["best"]
     if best:
-        print(f"best: trial {best['number']} {search.objective} {best['value']:.4g} {best['params']}")
+        print(f"best: trial {best['number']} {search.objectives[0]} {best['value']:.4g} {best['params']}")
+    elif len(search.objectives) > 1:
+        print(f"Pareto front: trials {', '.join(str(row['number']) for row in results['pareto_front'])} "
+              f"(study.md)")  # fmt: skip
     return results

@@ -3,9 +3,10 @@
 The worker runs a trial as a separate `deepchorale train` process and adds this callback to it
 (`+callbacks.optuna_pruning=...`) pointing at `trial.json` in the run dir: the study's name and
 storage, the trial's number, the pruner and the metric to report. The callback reopens the study
-from that storage, so Optuna's pruner sees every worker's trials. When the pruner says stop, the
-run's W&B run is tagged `pruned` (and closed as finished, not failed) and the process exits with
-`PRUNED_EXIT`, which the worker records as a pruned trial: a crash exits with anything else.
+from that storage (reporting.py), so Optuna's pruner sees every worker's trials. When the pruner
+says stop, the run's W&B run is tagged `pruned` (and closed as finished, not failed) and the
+process exits with `PRUNED_EXIT`, which the worker records as a pruned trial: a crash exits with
+anything else.
 """
 
 from __future__ import annotations
@@ -14,25 +15,12 @@ import json
 import sys
 from pathlib import Path
 
-import hydra
 import lightning.pytorch as pl
 import optuna
 from lightning.pytorch.loggers import WandbLogger
 
-from deepchorale.search.study import open_storage
+from deepchorale.search.reporting import PRUNED_EXIT, reopen_trial
 from deepchorale.tracking import finish_wandb
-
-PRUNED_EXIT = 75  # EX_TEMPFAIL: distinct from a crash (1) and from bad input (2)
-
-
-def reopen_trial(spec: dict) -> optuna.Trial:
-    pruner = hydra.utils.instantiate(spec["pruner"]) if spec.get("pruner") else None
-    study = optuna.load_study(study_name=spec["study_name"], storage=open_storage(spec["storage"]),
-                              pruner=pruner)  # fmt: skip
-    # Optuna has no public way to reopen a trial by number in another process; its own distributed
-    # integrations build `Trial(study, trial_id)` the same way.
-    trial_id = study._storage.get_trial_id_from_study_id_trial_number(study._study_id, spec["number"])
-    return optuna.trial.Trial(study, trial_id)
 
 
 class OptunaPruning(pl.Callback):

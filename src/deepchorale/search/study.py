@@ -110,13 +110,14 @@ def open_storage(spec: str) -> BaseStorage:
     return JournalStorage(JournalFileBackend(spec))
 
 
-def open_study(name: str, spec: str, direction: str, sampler=None, pruner=None) -> optuna.Study:
+def open_study(name: str, spec: str, directions: list[str], sampler=None, pruner=None) -> optuna.Study:
     """Create the study, or join it when another worker (or an earlier, killed run) made it."""
-    study = optuna.create_study(study_name=name, storage=open_storage(spec), direction=direction,
+    study = optuna.create_study(study_name=name, storage=open_storage(spec), directions=directions,
                                 sampler=sampler, pruner=pruner, load_if_exists=True)  # fmt: skip
-    if study.direction.name.lower() != direction:
-        existing = study.direction.name.lower()
-        raise StudyError(f"study {name} in {spec} exists with direction {existing}, not {direction}")
+    existing = [direction.name.lower() for direction in study.directions]
+    if existing != list(directions):
+        raise StudyError(f"study {name} in {spec} exists with direction {', '.join(existing)}, "
+                         f"not {', '.join(directions)}")  # fmt: skip
     return study
 
 
@@ -199,13 +200,19 @@ class Heartbeat:
 
 
 def trial_table(study: optuna.Study) -> list[dict]:
-    """Every trial as one plain row: what `select`, campaign tables and reports read."""
+    """Every trial as one plain row: what `select`, campaign tables and reports read. `value` is the
+    first objective's, `values` all of them; `pareto` marks the trials no other complete trial beats
+    in every objective (with one objective: the best ones)."""
     stale = stale_numbers(study)
+    front = {t.number for t in study.best_trials} if any_complete(study) else set()
     return [
         {
             "number": t.number,
             "state": "stale" if t.number in stale else t.state.name.lower(),
-            "value": t.value,
+            "value": t.values[0] if t.values else None,
+            "values": t.values,
+            "ci": t.user_attrs.get("ci", {}),
+            "pareto": t.number in front,
             "last_intermediate": t.intermediate_values[max(t.intermediate_values)]
             if t.intermediate_values
             else None,
@@ -220,30 +227,59 @@ def trial_table(study: optuna.Study) -> list[dict]:
     ]
 
 
+def any_complete(study: optuna.Study) -> bool:
+    return bool(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+
+
 def best_trial(study: optuna.Study) -> dict | None:
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if not complete:
+    """The best complete trial of a single-objective study; None with several objectives (see
+    `pareto_front`) or none complete."""
+    if len(study.directions) > 1 or not any_complete(study):
         return None
     best = study.best_trial
     return {"number": best.number, "value": best.value, "params": best.params,
             "run_dir": best.user_attrs.get("run_dir")}  # fmt: skip
 
 
-def markdown_table(table: list[dict], objective: str, direction: str) -> str:
-    """The trials as a Markdown table, best first; pruned, failed and stale trials after them."""
-    sign = -1 if direction == "maximize" else 1
+def pareto_front(table: list[dict]) -> list[dict]:
+    return [row for row in table if row["pareto"]]
+
+
+def cell(value) -> str:
+    if isinstance(value, list):  # a confidence interval
+        return "[" + ", ".join(cell(v) for v in value) + "]"
+    return f"{value:.4g}" if isinstance(value, float) else "" if value is None else str(value)
+
+
+def markdown_table(table: list[dict], objectives: list[str], directions: list[str]) -> str:
+    """The trials as a Markdown table, best first by the first objective (with an interval where the
+    trial measured one); pruned, failed and stale trials after them."""
+    sign = -1 if directions[0] == "maximize" else 1
     ranked = sorted(table, key=lambda r: (r["state"] != "complete", sign * (r["value"] or 0), r["number"]))
     names = sorted({name for row in table for name in row["params"]})
-
-    def cell(value) -> str:
-        return f"{value:.4g}" if isinstance(value, float) else "" if value is None else str(value)
-
+    measured = [name for name in objectives if any(name in row.get("ci", {}) for row in table)]
+    header = [*objectives, *(f"{name} CI" for name in measured), *names, "seconds"]
     lines = [
-        "| trial | state | " + " | ".join([objective, *names, "seconds"]) + " |",
-        "|---" * (len(names) + 4) + "|",
+        "| trial | state | " + " | ".join(header) + " |",
+        "|---" * (len(header) + 2) + "|",
     ]
     for row in ranked:
-        cells = [row["number"], row["state"], row["value"], *(row["params"].get(n) for n in names),
-                 row["seconds"].get("process")]  # fmt: skip
+        values = row.get("values") or [None] * len(objectives)
+        cells = [row["number"], row["state"], *values, *(row.get("ci", {}).get(name) for name in measured),
+                 *(row["params"].get(n) for n in names), row["seconds"].get("process")]  # fmt: skip
         lines.append("| " + " | ".join(cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def study_markdown(table: list[dict], objectives: list[str], directions: list[str]) -> str:
+    """study.md: every trial, and with several objectives the Pareto front on its own."""
+    goals = ", ".join(f"{name} ({direction}d)" for name, direction in zip(objectives, directions))
+    text = f"# Trials\n\nObjectives: {goals}.\n\n" + markdown_table(table, objectives, directions)
+    if len(objectives) > 1:
+        front = pareto_front(table)
+        text += (
+            "\n## Pareto front\n\nThe complete trials that no other beats in every objective "
+            f"({len(front)} of {sum(row['state'] == 'complete' for row in table)}); each buys one "
+            "objective with another.\n\n" + markdown_table(front, objectives, directions)
+        )
+    return text

@@ -5,6 +5,8 @@ Each trial is a normal run of another app (`deepchorale train ...`, `deepchorale
 and a crash cannot take the worker down. The outcome comes from the process: exit 0 with a finite
 objective in results.json is COMPLETE, exit `PRUNED_EXIT` is PRUNED (the trial's own pruning
 callback decided), anything else is FAIL with the last line of the trial's log as the error.
+A study may have several objectives (e.g. judge score against seconds per track): each is a key of
+results.json, and Optuna's multi-objective samplers keep the Pareto front, written into study.md.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from optuna.trial import TrialState
 
 from deepchorale.atomic import write_json, write_text
 from deepchorale.run_records import RESULTS, RecordError, as_number, lookup, read_results
-from deepchorale.search.pruning import PRUNED_EXIT
+from deepchorale.search.reporting import PRUNED_EXIT
 from deepchorale.search.space import as_overrides, override_value, suggest
 from deepchorale.search.study import (
     Heartbeat,
@@ -32,9 +34,10 @@ from deepchorale.search.study import (
     budget_used,
     claim,
     fail_stale_trials,
-    markdown_table,
     open_study,
+    pareto_front,
     running,
+    study_markdown,
     trial_table,
 )
 from deepchorale.search.trial_wandb import record_trial
@@ -49,12 +52,13 @@ class Search:
     study_dir: Path
     storage: str  # a journal file's path or an RDB URL (study.storage_spec)
     space: dict[str, dict]  # checked by space.check_space
-    objective: str  # a key of the trial's results.json, read as select reads its criterion
-    direction: str = "minimize"
+    objectives: list[str]  # keys of the trial's results.json, read as select reads its criterion
+    directions: list[str]  # minimize or maximize, one per objective
     n_trials: int = 20
     overrides: list[str] = field(default_factory=list)  # fixed for every trial
     enqueue: list[dict] = field(default_factory=list)  # parameters to try first
-    pruning_metric: str | None = None  # logged each validation epoch by the trial; None = no pruning
+    # train: logged each validation epoch; compose: judge_score, a suite's running score; None = no pruning
+    pruning_metric: str | None = None
     pruner: dict | None = None  # the pruner's config, instantiated by each trial process
     # W&B: "logger" = the task's own W&B logger, grouped by study and named by trial through
     # overrides; "worker" = the task has no logger (compose): the worker records a run per trial.
@@ -68,8 +72,10 @@ def trial_command(search: Search, number: int, params: dict, run_dir: Path) -> l
     if search.wandb == "logger":
         command += [f"logger.wandb.group={override_value(search.study_name)}",
                     f"logger.wandb.name={override_value(f'{search.study_name}-{number}')}"]  # fmt: skip
-    if search.pruning_metric:
-        trial_file = override_value(str(run_dir / "trial.json"))
+    trial_file = override_value(str(run_dir / "trial.json"))
+    if search.pruning_metric and search.task == "compose":  # the suite reports after each melody
+        command.append(f"suite.trial={trial_file}")
+    elif search.pruning_metric:
         command.append(
             f"+callbacks.optuna_pruning={{_target_:deepchorale.search.pruning.OptunaPruning,trial:{trial_file}}}"
         )
@@ -89,23 +95,33 @@ def last_line(log: Path) -> str:
     return lines[-1].strip()[:500] if lines else "no output"
 
 
-def objective_value(run_dir: Path, objective: str) -> tuple[float | None, str | None]:
-    """A trial that exited 0: (its objective, None) from its results.json, or (None, why there is none)."""
+def objective_values(run_dir: Path, objectives: list[str]) -> tuple[list[float] | None, dict, str | None]:
+    """A trial that exited 0: (its objectives, their confidence intervals, None) from its
+    results.json, or (None, {}, why there are none). An interval is `<objective>_ci` there, as a
+    suite run writes it (apps/compose_suite.py)."""
     try:
-        value = lookup(read_results(run_dir), objective)
+        results = read_results(run_dir)
     except FileNotFoundError:
-        return None, f"exit 0 but no {RESULTS}"
+        return None, {}, f"exit 0 but no {RESULTS}"
     except RecordError as error:
-        return None, f"exit 0 but {error}"
-    except KeyError:
-        value = None
-    if as_number(value) is None:
-        return None, f"{RESULTS} has no finite {objective} (got {value!r})"
-    return as_number(value), None
+        return None, {}, f"exit 0 but {error}"
+    values, intervals = [], {}
+    for objective in objectives:
+        try:
+            value = lookup(results, objective)
+        except KeyError:
+            value = None
+        if as_number(value) is None:
+            return None, {}, f"{RESULTS} has no finite {objective} (got {value!r})"
+        values.append(as_number(value))
+        interval = results.get(f"{objective}_ci")
+        if isinstance(interval, list) and len(interval) == 2:
+            intervals[objective] = interval
+    return values, intervals, None
 
 
 def run_trial(search: Search, study: optuna.Study, trial: optuna.Trial, params: dict) -> tuple:
-    """Run one trial's process; returns (state, value, error, process seconds)."""
+    """Run one trial's process; returns (state, values, error, process seconds)."""
     run_dir = (search.study_dir / "trials" / str(trial.number)).resolve()
     # A trial's number is new to its study: a folder of that name is a discarded study's (one run per folder).
     shutil.rmtree(run_dir, ignore_errors=True)
@@ -127,14 +143,16 @@ def run_trial(search: Search, study: optuna.Study, trial: optuna.Trial, params: 
         return TrialState.PRUNED, None, None, seconds
     if code != 0:
         return TrialState.FAIL, None, f"exit {code}: {last_line(run_dir / 'trial.log')}", seconds
-    value, error = objective_value(run_dir, search.objective)
-    return TrialState.FAIL if error else TrialState.COMPLETE, value, error, seconds
+    values, intervals, error = objective_values(run_dir, search.objectives)
+    if intervals:
+        trial.set_user_attr("ci", intervals)
+    return TrialState.FAIL if error else TrialState.COMPLETE, values, error, seconds
 
 
 def run_worker(search: Search, make_sampler: Callable[[int], optuna.samplers.BaseSampler], seed: int = 0,
                worker: int = 0, say: Callable[[str], None] = print) -> dict:  # fmt: skip
     """Run trials until the study holds `n_trials` (finished or running); returns this worker's figures."""
-    study = open_study(search.study_name, search.storage, search.direction)
+    study = open_study(search.study_name, search.storage, search.directions)
     # Seeded apart per worker, and per trials already in the study, so that neither parallel workers
     # nor a resumed search draw the points an earlier start drew.
     study.sampler = make_sampler(seed + 1000 * worker + len(study.get_trials(deepcopy=False)))
@@ -155,27 +173,35 @@ def run_worker(search: Search, make_sampler: Callable[[int], optuna.samplers.Bas
         trial = study.ask()
         params = suggest(trial, search.space)
         ask_seconds = time.perf_counter() - start
-        state, value, error, process_seconds = run_trial(search, study, trial, params)
+        state, values, error, process_seconds = run_trial(search, study, trial, params)
         trial.set_user_attr("seconds", {"ask": ask_seconds, "process": process_seconds})
         if error:
             trial.set_user_attr("error", error)
         start = time.perf_counter()
-        study.tell(trial, value, state=state)
+        study.tell(trial, values, state=state)
         tell_seconds = time.perf_counter() - start
         if search.wandb == "worker":
             record_trial(Path(trial.user_attrs["run_dir"]), search.study_name, search.task, trial.number,
-                         params, state.name.lower(), value)  # fmt: skip
-        rows.append({"number": trial.number, "state": state.name.lower(), "value": value, "params": params,
+                         params, state.name.lower(), values[0] if values else None)  # fmt: skip
+        rows.append({"number": trial.number, "state": state.name.lower(), "values": values, "params": params,
                      "error": error, "seconds": {"ask": ask_seconds, "process": process_seconds,
                                                  "tell": tell_seconds}})  # fmt: skip
-        shown = f"{search.objective} {value:.4g}" if value is not None else (error or "")
+        shown = ", ".join(f"{name} {value:.4g}" for name, value in zip(search.objectives, values or []))
+        shown = shown or error or ""
         say(f"trial {trial.number} {state.name.lower()}: {shown} {params} [{process_seconds:.1f} s]")
     table = trial_table(study)
-    write_json(search.study_dir / "study.json", {"study_name": search.study_name, "storage": search.storage,
-               "objective": search.objective, "direction": search.direction, "trials": table})  # fmt: skip
-    write_text(search.study_dir / "study.md", markdown_table(table, search.objective, search.direction))
+    study_record = {
+        "study_name": search.study_name,
+        "storage": search.storage,
+        "objectives": search.objectives,
+        "directions": search.directions,
+        "trials": table,
+    }
+    write_json(search.study_dir / "study.json", study_record)
+    write_text(search.study_dir / "study.md", study_markdown(table, search.objectives, search.directions))
     counts = {}
     for row in table:
         counts[row["state"]] = counts.get(row["state"], 0) + 1
     return {"study_name": search.study_name, "storage": search.storage, "worker": worker, "trials": rows,
-            "study_counts": counts, "best": best_trial(study)}  # fmt: skip
+            "study_counts": counts, "best": best_trial(study),
+            "pareto_front": pareto_front(table)}  # fmt: skip

@@ -23,6 +23,16 @@ Guard-rails are bands of real Bach (the p10-p90 of the reference test split,
 `evaluation/reference/bach_test.json`) for metrics of `compute_metrics`: a high judge score with
 Bach-implausible voice leading is worth less than a lower score inside every band, so runs that
 break a rail rank after all those that break none.
+
+Configurations, not draws. One track's judge score swings with the seed alone, so runs are grouped
+by their resolved config.yaml minus what only picks the draw (`seed`, `melody`, a suite's
+`trial` link, paths into the run's own folder): a `compose -m seed=0,1,2 melody=...` campaign, or
+a search's suite trials, become one configuration per setting. A configuration's value is the mean
+of its tracks (a suite run counts each of its `tracks`, one run one track otherwise) with its
+bootstrap interval (evaluation/uncertainty.py), and configurations rank by the interval's
+pessimistic end: a setting measured on one track has no interval and ranks after every one measured
+on more, by its value. Its guard-rails are held to its runs' mean figures. The winner exported is
+the best track of the best configuration.
 """
 
 from __future__ import annotations
@@ -38,9 +48,12 @@ import numpy as np
 import yaml
 
 from deepchorale.evaluation.reference import read_reference
+from deepchorale.evaluation.uncertainty import Estimate, estimate
 from deepchorale.run_records import RESULTS, RecordError, as_number, figures, lookup, read_results
 
 METRICS_KEY = "metrics"  # compose and evaluate keep `compute_metrics`'s figures under this key
+DRAW_KEYS = ("seed", "melody")  # config keys that pick a draw, not a setting
+TRACKS_KEY = "tracks"  # a compose suite run's tracks, each with its own figures (apps/compose_suite.py)
 
 
 class SelectionError(ValueError):
@@ -54,6 +67,7 @@ class Run:
     failure: str | None = None  # why it failed
     overrides: list[str] = field(default_factory=list)  # the Hydra overrides it was started with
     track: Path | None = None  # its bundle folder with audio, inside the run folder
+    config: dict = field(default_factory=dict)  # its resolved config.yaml ({} without one)
 
 
 @dataclass(frozen=True)
@@ -85,6 +99,23 @@ class Entry:
     note: str = ""
     rank: int | None = None
     varied: str = ""  # the run's overrides that not every run shares: what sets it apart
+    configuration: Configuration | None = None  # the setting it measured, with its other runs
+
+
+@dataclass
+class Configuration:
+    """The ranked runs that share a setting (the same config but for the draw)."""
+
+    entries: list[Entry]
+    estimate: Estimate  # the mean of its tracks' criterion, with its interval
+    breaches: list[str] = field(default_factory=list)
+    rank: int | None = None
+
+    @property
+    def label(self) -> str:
+        """Its first run's distinguishing overrides, but the draw's."""
+        words = self.entries[0].varied.split()
+        return " ".join(w for w in words if w.split("=")[0].lstrip("+~") not in DRAW_KEYS) or "(shared)"
 
 
 def walk(root: Path, seen: set[tuple[int, int]], hidden: bool = True) -> Iterator[Path]:
@@ -181,8 +212,8 @@ def own_track(folder: Path, results: dict) -> Path | None:
     return track if any(path.suffix in (".flac", ".wav") for path in files) else None
 
 
-def read_run(folder: Path, config_problem: str | None = None) -> Run:
-    run = Run(folder, None)
+def read_run(folder: Path, config: dict | None = None, config_problem: str | None = None) -> Run:
+    run = Run(folder, None, config=config if isinstance(config, dict) else {})
     try:
         run.overrides = [str(o) for o in read_yaml(folder, ".hydra/overrides.yaml") or []]
         if config_problem:
@@ -212,11 +243,11 @@ def find_runs(patterns: str | list[str]) -> list[Run]:
         for found in walk(path, seen):
             if (found.name == RESULTS and found.is_file()) or (found.name == ".hydra" and found.is_dir()):
                 candidates.add(found.parent)
-    tasks, problems = {}, {}
+    tasks, configs, problems = {}, {}, {}
     for folder in candidates:
         try:
-            config = read_config(folder)
-            tasks[folder] = config.get("task_name") if isinstance(config, dict) else None
+            configs[folder] = read_config(folder)
+            tasks[folder] = configs[folder].get("task_name") if isinstance(configs[folder], dict) else None
         except RecordError as error:
             tasks[folder], problems[folder] = None, str(error)
     selects = {folder for folder, task in tasks.items() if task == "select"}
@@ -232,7 +263,7 @@ def find_runs(patterns: str | list[str]) -> list[Run]:
     if not kept:
         named = patterns if isinstance(patterns, str) else ", ".join(patterns)
         raise SelectionError(f"no runs found in {named} (no results.json or .hydra/ folder)")
-    return [read_run(folder, problems.get(folder)) for folder in sorted(kept)]
+    return [read_run(folder, configs.get(folder), problems.get(folder)) for folder in sorted(kept)]
 
 
 def guard_rails(
@@ -253,7 +284,7 @@ def guard_rails(
     return rails
 
 
-def rank(runs: list[Run], key: str, mode: str, rails: list[Rail]) -> list[Entry]:
+def rank(runs: list[Run], key: str, mode: str, rails: list[Rail], level: float = 0.9) -> list[Entry]:
     """The leaderboard: ranked runs (inside every rail first, best first), then unscored, then failed."""
     if mode not in ("max", "min"):
         raise SelectionError(f"criterion.mode={mode!r}: choose max or min")
@@ -295,10 +326,12 @@ def rank(runs: list[Run], key: str, mode: str, rails: list[Rail]) -> list[Entry]
     for entry in entries:
         entry.varied = " ".join(o for o in entry.run.overrides if o not in shared)
     sign = -1.0 if mode == "max" else 1.0
+    group(entries, key, mode, rails, level)
     order = {"ranked": 0, "unscored": 1, "failed": 2}
     entries.sort(
         key=lambda e: (
             order[e.status],
+            e.configuration.rank if e.configuration else 0,
             bool(e.breaches),
             sign * e.score if e.score is not None else 0,
             e.name,
@@ -307,6 +340,134 @@ def rank(runs: list[Run], key: str, mode: str, rails: list[Rail]) -> list[Entry]
     for position, entry in enumerate(e for e in entries if e.status == "ranked"):
         entry.rank = position + 1
     return entries
+
+
+def setting(run: Run) -> str:
+    """What identifies the run's setting: its config minus the draw and its own paths; a run with
+    no config.yaml is a setting of its own."""
+    if not run.config:
+        return f"run {run.folder}"
+    own = str(run.folder)
+
+    def strip(node):
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k not in DRAW_KEYS and k != "trial"}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return None if isinstance(node, str) and own in node else node
+
+    return repr(strip(run.config))
+
+
+def samples(entry: Entry, key: str) -> list[float]:
+    """The criterion per track: each of a suite run's tracks, else the run's own value."""
+    tracks = entry.run.results.get(TRACKS_KEY)
+    if isinstance(tracks, list):
+        values = []
+        for track in tracks:
+            try:
+                value = as_number(lookup(track, key)) if isinstance(track, dict) else None
+            except KeyError:
+                value = None
+            if value is not None:
+                values.append(value)
+        if values:
+            return values
+    return [entry.score]
+
+
+def group(entries: list[Entry], key: str, mode: str, rails: list[Rail], level: float = 0.9) -> None:
+    """Gather the ranked entries into configurations and rank those (see the module's docstring)."""
+    members: dict[str, list[Entry]] = {}
+    for entry in entries:
+        if entry.status == "ranked":
+            members.setdefault(setting(entry.run), []).append(entry)
+    found = []
+    for runs in members.values():
+        values = [value for entry in runs for value in samples(entry, key)]
+        configuration = Configuration(runs, estimate(values, "mean", level))
+        for rail in rails:
+            measured = [e.rail_values.get(rail.metric) for e in runs]
+            measured = [value for value in measured if value is not None]
+            breach = rail.breach(float(np.mean(measured))) if measured else None
+            if breach:
+                configuration.breaches.append(breach)
+        for entry in runs:
+            entry.configuration = configuration
+        found.append(configuration)
+    sign = -1.0 if mode == "max" else 1.0
+    found.sort(key=lambda c: (bool(c.breaches), sign * c.estimate.bound(mode), sign * c.estimate.value,
+                              c.entries[0].name))  # fmt: skip
+    for position, configuration in enumerate(found):
+        configuration.rank = position + 1
+
+
+def configurations(entries: list[Entry]) -> list[Configuration]:
+    """The ranked configurations of a leaderboard, best first."""
+    unique = {id(e.configuration): e.configuration for e in entries if e.configuration is not None}
+    return sorted(unique.values(), key=lambda c: c.rank)
+
+
+def figure_mean(configuration: Configuration, key: str) -> float | None:
+    """The mean of a figure over the configuration's runs that have it."""
+    values = []
+    for entry in configuration.entries:
+        try:
+            value = as_number(lookup(entry.run.results, key))
+        except KeyError:
+            value = None
+        if value is not None:
+            values.append(value)
+    return float(np.mean(values)) if values else None
+
+
+def pareto_front(found: list[Configuration], tradeoffs: dict[str, str], mode: str) -> list[tuple]:
+    """The configurations no other beats in the criterion (its mean, maximised or minimised as `mode`)
+    and in every figure of `tradeoffs` (key -> max or min) at once, as (configuration, {key: mean});
+    those lacking a figure take no part."""
+    points = []
+    for configuration in found:
+        means = {key: figure_mean(configuration, key) for key in tradeoffs}
+        if all(value is not None for value in means.values()):
+            points.append((configuration, means))
+
+    def oriented(configuration, means) -> list[float]:  # higher is better in each
+        signs = [1.0 if direction == "max" else -1.0 for direction in tradeoffs.values()]
+        first = configuration.estimate.value * (1.0 if mode == "max" else -1.0)
+        return [first, *(sign * value for sign, value in zip(signs, means.values()))]
+
+    scored = [(configuration, means, oriented(configuration, means)) for configuration, means in points]
+    return [
+        (configuration, means)
+        for configuration, means, mine in scored
+        if not any(all(o >= m for o, m in zip(other, mine)) and other != mine for _, _, other in scored)
+    ]
+
+
+def track_score(entry: Entry, key: str) -> float:
+    """The criterion of the track the run exports: a suite run's best track, else the run's own."""
+    try:
+        value = as_number(lookup(entry.run.results, f"best_track.{key}"))
+    except KeyError:
+        value = None
+    return entry.score if value is None else value
+
+
+def winner(entries: list[Entry], key: str, mode: str) -> Entry:
+    """The best track of the best configuration: of its runs with a track, the one whose track scores
+    best, a run inside every guard-rail before any that breaks one; its best run when none has a
+    track (nothing to export)."""
+    best = configurations(entries)[0]
+    with_track = [entry for entry in best.entries if entry.run.track is not None]
+    if not with_track:
+        return best.entries[0]
+    sign = 1.0 if mode == "max" else -1.0
+    return max(with_track, key=lambda entry: (not entry.breaches, sign * track_score(entry, key)))
+
+
+def finite(value: float) -> float | None:
+    """A bound as JSON and CSV can hold it: None for an unbounded one."""
+    return value if np.isfinite(value) else None
 
 
 def track_folder(run: Run) -> Path | None:
@@ -318,12 +479,18 @@ def rows(entries: list[Entry], key: str, rails: list[Rail], columns: list[str]) 
     """The leaderboard as plain rows (CSV, JSON): the criterion, extra columns, rail values, breaches."""
     table = []
     for entry in entries:
+        configuration = entry.configuration
         row = {
             "rank": entry.rank,
             "run": entry.name,
             "overrides": entry.varied,
             "status": entry.status,
             key: entry.score,
+            "config": configuration.rank if configuration else None,
+            "config_tracks": configuration.estimate.count if configuration else None,
+            "config_mean": configuration.estimate.value if configuration else None,
+            "config_low": finite(configuration.estimate.low) if configuration else None,
+            "config_high": finite(configuration.estimate.high) if configuration else None,
         }
         for column in columns:
             try:

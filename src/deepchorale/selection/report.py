@@ -1,7 +1,9 @@
 """`report.html`: one static page per selection, to listen to and compare the ranked tracks.
 
-It holds the leaderboard, an HTML5 audio player and the piano roll of each of the best ranked
-tracks, and one plot per measured figure (the criterion and every guard-rail metric): each ranked
+It holds the configurations (runs of one setting) with their confidence intervals and the Pareto
+front of the criterion against select's `pareto` figures, the leaderboard of runs, an HTML5 audio
+player and the piano roll of each of the best ranked tracks, and one plot per measured figure
+(the criterion and every guard-rail metric): each ranked
 run's value (the best PLOTTED_RUNS) over the band of real Bach. Everything it shows is copied into
 `report_files/` beside it, so the folder can be zipped, mailed or served by anything, and opened
 with no server at all.
@@ -21,6 +23,9 @@ from deepchorale.selection.leaderboard import METRICS_KEY, Entry, Rail, track_fo
 
 ASSETS = "report_files"
 JUDGE_KEY = "judge_score"  # compose's grade by the evaluation judge
+# apps/select.py's configuration columns; the others are the criterion's mean and the traded figures
+CONFIGURATION_COLUMNS = {"config", "overrides", "runs", "tracks", "low", "high", "pareto", "breaks",
+                         "first run"}  # fmt: skip
 PLOTTED_RUNS = 50  # the best ranked runs in each plot: a search's hundreds of trials would not read
 INSIDE, OUTSIDE, NEUTRAL = "#2e7d32", "#c62828", "#1f3b73"
 STYLE = """
@@ -121,6 +126,39 @@ def leaderboard_table(entries: list[Entry], key: str, rails: list[Rail]) -> str:
     return "\n".join([*lines, "</table>"])
 
 
+def configurations_table(configuration_rows: list[dict]) -> str:
+    """The configurations, best first, each with its interval as [low, high] (unbounded: one track)."""
+    header = [name for name in configuration_rows[0] if name not in ("low", "high")]
+    header.insert(header.index("pareto"), "interval")
+    lines = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
+    for row in configuration_rows:
+        low, high = row["low"], row["high"]
+        interval = f"[{number(low)}, {number(high)}]" if low is not None else "none: one track"
+        shown = {**row, "interval": interval, "pareto": "yes" if row["pareto"] else ""}
+        lines.append("<tr>" + "".join(f"<td>{number(shown[name])}</td>" for name in header) + "</tr>")
+    return "\n".join([*lines, "</table>"])
+
+
+def pareto_plot(configuration_rows: list[dict], key: str, figure: str, path: Path) -> None:
+    """Each configuration's criterion against one traded figure, the front's points marked."""
+    plot = Figure(figsize=(6.5, 4.5), layout="constrained")
+    axes = plot.subplots()
+    for row in configuration_rows:
+        if row.get(figure) is None:
+            continue
+        mean, low, high = row[f"{key} mean"], row["low"], row["high"]
+        errors = [[mean - low], [high - mean]] if low is not None else None
+        color = INSIDE if row["pareto"] else NEUTRAL
+        axes.errorbar([row[figure]], [mean], yerr=errors, fmt="o", color=color, capsize=3)
+        axes.annotate(str(row["config"]), (row[figure], mean), xytext=(4, 4), textcoords="offset points",
+                      fontsize=8)  # fmt: skip
+    axes.set_xlabel(figure, parse_math=False)
+    axes.set_ylabel(f"{key} (mean, interval)", parse_math=False)
+    axes.set_title("configurations; green: the Pareto front", fontsize=10)
+    axes.grid(alpha=0.3)
+    plot.savefig(path, format="svg", metadata={"Date": None})
+
+
 def judge_band(judge_report: str | Path) -> Rail | None:
     """Real Bach's scores by the evaluation judge (its report on the Bach test chorales: 5 % and 95 %
     quantiles), to plot compose's judge_score against; None when there is no such report."""
@@ -139,10 +177,16 @@ def write_report(
     output_dir: Path,
     tracks: int,
     criterion_band: Rail | None = None,
+    configuration_rows: list[dict] | None = None,
+    level: float = 0.9,
 ) -> Path:
     """Write `report.html` and its `report_files/` into `output_dir`; the best `tracks` ranked runs
     with audio get a player and their piano roll. `criterion_band` is a band of real Bach for the
-    criterion where it is no guard-rail metric (`judge_band` for the judge score)."""
+    criterion where it is no guard-rail metric (`judge_band` for the judge score).
+    `configuration_rows` (apps/select.py) are the configurations with their `level` intervals."""
+    configuration_rows = configuration_rows or []
+    traded = [name for name in (configuration_rows[0] if configuration_rows else {})
+              if name not in CONFIGURATION_COLUMNS and not name.endswith(" mean")]  # fmt: skip
     ranked = [entry for entry in entries if entry.status == "ranked"]
     assets = output_dir / ASSETS
     staging = output_dir / f".{ASSETS}.partial"
@@ -164,12 +208,27 @@ def write_report(
                 f'<audio controls preload="metadata" src="{ASSETS}/{audio}"></audio>{image}</div>'
             )
         figures = plots(ranked[:PLOTTED_RUNS], key, rails, criterion_band, staging)
+        pareto_figures = []
+        for index, figure in enumerate(traded):
+            if any(row.get(figure) is not None for row in configuration_rows):
+                pareto_figures.append(f"pareto-{index}.svg")
+                pareto_plot(configuration_rows, key, figure, staging / pareto_figures[-1])
         shutil.rmtree(assets, ignore_errors=True)
         staging.rename(assets)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     rails_text = "; ".join(f"{r.metric} in [{r.low:.3g}, {r.high:.3g}] ({r.label})" for r in rails) or "none"
     plot_tags = "".join(f'<img src="{ASSETS}/{name}" alt="{html.escape(name)}">' for name in figures)
+    front = [row for row in configuration_rows if row["pareto"]]
+    if front:
+        pareto_section = (
+            f"<p>{len(front)} configurations that no other beats in {html.escape(key)} and "
+            f"{html.escape(', '.join(traded))} at once.</p>" + configurations_table(front)
+            + "".join(f'<img src="{ASSETS}/{name}" alt="Pareto front">' for name in pareto_figures)
+        )  # fmt: skip
+    else:
+        pareto_section = "<p>No configuration measured the traded figures (select's <code>pareto</code>).</p>"
+    configuration_section = configurations_table(configuration_rows) if configuration_rows else ""
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>deepchorale selection</title><style>{STYLE}</style></head>
 <body>
@@ -177,6 +236,13 @@ def write_report(
 <p>{len(ranked)} ranked of {len(entries)} runs by <b>{html.escape(key)}</b> ({mode}imised).
 Guard-rails: {html.escape(rails_text)};
 runs that break one rank after those that break none.</p>
+<h2>Configurations</h2>
+<p>Runs of one setting (their config but for seed and melody) ranked together, by the
+{"lower" if mode == "max" else "upper"} end of the {level:.0%} bootstrap interval of their tracks' mean:
+a setting measured on one track has no interval and ranks after those measured on more.</p>
+{configuration_section}
+<h2>Pareto front</h2>
+{pareto_section}
 <h2>Leaderboard</h2>
 {leaderboard_table(entries, key, rails)}
 <h2>Tracks</h2>
