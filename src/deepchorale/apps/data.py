@@ -1,4 +1,6 @@
-"""`deepchorale data`: build (or refresh) the cached corpus and report its figures."""
+"""`deepchorale data`: build (or refresh) the cached corpus and report its figures; for a folder of
+your own (`data=folder`) also what every file gave (the parts that sing, the notes changed) and every
+file skipped, with its reason."""
 
 from __future__ import annotations
 
@@ -10,14 +12,15 @@ from rich.console import Console
 from rich.table import Table
 
 from deepchorale.apps.runner import UserInputError, hydra_app
-from deepchorale.data.cache import load_or_build
+from deepchorale.data.chorale import VOICES
 from deepchorale.data.datamodule import ChoraleDataModule
-from deepchorale.data.split import manifest_path, write_manifest
+from deepchorale.data.folder import FolderError
+from deepchorale.data.folder_datamodule import FolderDataModule
 from deepchorale.data.stats import corpus_stats
 
 
-def print_summary(stats: dict) -> None:
-    table = Table(title="Bach chorales", show_header=False)
+def print_summary(stats: dict, title: str) -> None:
+    table = Table(title=title, show_header=False)
     table.add_row("chorales", str(stats["chorales"]))
     table.add_row("train / val / test", " / ".join(str(n) for n in stats["chorales_per_split"].values()))
     table.add_row("steps (16ths)", str(stats["steps"]))
@@ -34,21 +37,51 @@ def print_summary(stats: dict) -> None:
     Console().print(table)
 
 
+def folder_figures(datamodule: FolderDataModule) -> dict:
+    """What the folder gave beyond the corpus's figures: the notes changed, the rule that picked
+    each piece's voices, the training split's voice ranges (the transpositions' bounds), the split's
+    manifest, and one line per file skipped."""
+    built = datamodule.built
+    rules: dict[str, int] = {}
+    for figures in built.files.values():
+        if "rule" in figures:
+            rules[figures["rule"]] = rules.get(figures["rule"], 0) + 1
+    for name, reason in built.corpus.skipped.items():
+        print(f"skipped {name}: {reason}")
+    changes = ", ".join(f"{count} {change}" for change, count in built.changes.items())
+    print(f"notes changed: {changes}; voices picked by: {rules}")
+    return {
+        "folder": str(datamodule.folder.resolve()),
+        "notes_changed": built.changes,
+        "picked_by": rules,
+        "training_voice_ranges": dict(zip(VOICES, datamodule.ranges)),
+        "manifest": str(datamodule.manifest_file()),
+        "files": built.files,
+    }
+
+
 @hydra_app("data")
 def main(cfg: DictConfig, output_dir: Path) -> dict:
     datamodule: ChoraleDataModule = hydra.utils.instantiate(cfg.data)
-    if cfg.data.composer != "bach" and not cfg.write_manifest:
-        raise UserInputError(f"no split manifest for composer {cfg.data.composer!r}: add write_manifest=true")
-    corpus = load_or_build(
-        cfg.data.cache_dir, datamodule.options, cfg.data.parse_workers, rebuild=cfg.rebuild
-    )
+    folder = isinstance(datamodule, FolderDataModule)
+    manifest = datamodule.manifest_file()
+    if not (cfg.write_manifest or manifest.exists() or (folder and not cfg.data.manifest)):
+        missing = str(manifest) if folder else f"composer {cfg.data.composer!r}"
+        raise UserInputError(f"no split manifest for {missing}: add write_manifest=true")
+    try:
+        corpus = datamodule.load_corpus(rebuild=cfg.rebuild)
+    except FolderError as error:
+        raise UserInputError(str(error)) from error
     if not corpus.chorales:
         raise UserInputError(f"no four-voice chorales found for composer {cfg.data.composer!r}")
     if cfg.write_manifest:
-        target = Path(cfg.data.manifest) if cfg.data.manifest else manifest_path(cfg.data.composer)
-        write_manifest(corpus.chorales, target)
+        datamodule.write_manifest(corpus)
     datamodule.corpus = corpus
     datamodule.setup()
     stats = corpus_stats(corpus, datamodule.splits)
-    print_summary(stats)
+    if folder:
+        stats |= folder_figures(datamodule)
+        print_summary(stats, f"your music: {datamodule.folder}")
+    else:
+        print_summary(stats, "Bach chorales")
     return stats

@@ -22,7 +22,7 @@ from deepchorale.data.cache import load_or_build
 from deepchorale.data.chorale import Chorale
 from deepchorale.data.convert import to_onehot, to_pianoroll
 from deepchorale.data.corpus import Corpus, CorpusOptions
-from deepchorale.data.split import SPLITS, manifest_path, read_manifest
+from deepchorale.data.split import SPLITS, manifest_path, read_manifest, write_manifest
 
 VIEWS = ("pitches", "onehot", "pianoroll")
 
@@ -108,7 +108,18 @@ class ChoraleDataModule(pl.LightningDataModule):
         self.ranges: VoiceRanges | None = None
 
     def prepare_data(self) -> None:
-        load_or_build(self.hparams.cache_dir, self.options, self.hparams.parse_workers)
+        self.load_corpus()
+
+    def load_corpus(self, rebuild: bool = False) -> Corpus:
+        """The parsed corpus, from the cache or built (again, with `rebuild`)."""
+        return load_or_build(self.hparams.cache_dir, self.options, self.hparams.parse_workers, rebuild)
+
+    def manifest_file(self) -> Path:
+        """Where the split is read from, and where `deepchorale data write_manifest=true` writes it."""
+        return Path(self.hparams.manifest) if self.hparams.manifest else manifest_path(self.options.composer)
+
+    def write_manifest(self, corpus: Corpus) -> None:
+        write_manifest(corpus.chorales, self.manifest_file())
 
     def setup(self, stage: str | None = None) -> None:
         if not self.splits:
@@ -117,10 +128,9 @@ class ChoraleDataModule(pl.LightningDataModule):
 
     def load_splits(self) -> dict[str, list[Chorale]]:
         if self.corpus is None:
-            self.corpus = load_or_build(self.hparams.cache_dir, self.options, self.hparams.parse_workers)
-        path = Path(self.hparams.manifest) if self.hparams.manifest else manifest_path(self.options.composer)
+            self.corpus = self.load_corpus()
         by_id = {c.id: c for c in self.corpus.chorales}
-        manifest = read_manifest(path, self.corpus.chorales)
+        manifest = read_manifest(self.manifest_file(), self.corpus.chorales)
         return {name: [by_id[id] for id in manifest[name]] for name in SPLITS}
 
     def chorales(self, split: str) -> list[Chorale]:
