@@ -118,11 +118,13 @@ def test_named_parts_pick_and_order_the_voices(music_folder, tmp_path):
 
 def test_a_held_note_stays_one_note_while_another_voice_moves():
     held = Part("", [PartNote(Fraction(0), Fraction(4), 60, False, False)])
-    moving = Part("", [PartNote(Fraction(i), Fraction(1), p, False, False) for i, p in enumerate([72, 74, 76, 77])])
+    tune = [72, 74, 76, 77]
+    moving = Part("", [PartNote(Fraction(i), Fraction(1), p, False, False) for i, p in enumerate(tune)])
     voices, left_out, moved = split_by_pitch([held, moving], Fraction(1))
-    (soprano, _), (bass, _) = (voices[0][1].notes, 0), (voices[3][1].notes, 0)
-    assert [n.pitch for n in soprano] == [72, 74, 76, 77] and left_out == moved == 0
-    assert [n.pitch for n in bass] == [60] * 4 and [n.tie_continues for n in bass] == [False, True, True, True]
+    soprano, bass = voices[0][1].notes, voices[3][1].notes
+    assert [n.pitch for n in soprano] == tune and left_out == moved == 0
+    assert [n.pitch for n in bass] == [60] * 4  # in four pieces, tied: one note on the grid
+    assert [n.tie_continues for n in bass] == [False, True, True, True]
 
 
 def test_pitches_outside_the_models_range_move_by_octaves(music_folder, tmp_path):
