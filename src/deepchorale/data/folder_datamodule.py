@@ -47,11 +47,11 @@ class FolderDataModule(ChoraleDataModule):
         self.built, self.cache_file = load_or_build_folder(
             self.folder, self.hparams.cache_dir, self.folder_options, self.hparams.parse_workers, rebuild
         )
+        skipped = self.built.corpus.skipped
         if not self.built.corpus.chorales:
-            raise FolderError(
-                f"no usable piece under {self.folder}: {len(self.built.corpus.skipped)} files skipped "
-                f"(`deepchorale data data=folder data.path={self.folder}` lists why)"
-            )
+            reasons = "; ".join(f"{name}: {reason}" for name, reason in list(skipped.items())[:3])
+            more = f"; and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+            raise FolderError(f"no usable piece under {self.folder} ({reasons}{more})")
         return self.built.corpus
 
     def manifest_file(self) -> Path:
