@@ -1,0 +1,51 @@
+"""A model of your own music, as a user makes one: a folder of MIDI and MusicXML files (some broken)
+-> `deepchorale data` reports it -> `deepchorale train` one bounded epoch -> `deepchorale compose`."""
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.data.test_folder import BROKEN, write_music_folder
+
+
+def deepchorale(*args: str, cwd) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DEEPCHORALE_CACHE": str(cwd / "cache")}
+    command = [sys.executable, "-m", "deepchorale.cli", *args]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_train_on_a_folder_and_compose_with_the_weights(tmp_path):
+    music = write_music_folder(tmp_path / "music")
+    folder = ["data=folder", f"data.path={music}", "data.parse_workers=1"]
+
+    report = deepchorale("data", *folder, f"hydra.run.dir={tmp_path / 'data'}", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr[-3000:]
+    for name, reason in BROKEN.items():
+        assert f"skipped {name}: {reason}" in report.stdout
+    figures = json.loads((tmp_path / "data" / "results.json").read_text())
+    assert figures["chorales"] == 12 and figures["picked_by"] == {"most_notes": 11, "pitch_order": 1}
+    assert figures["chorales_per_split"]["val"] >= 1 and figures["chorales_per_split"]["test"] >= 1
+
+    tiny = ["model.net.num_layers=4", "model.net.num_filters=16"]
+    train = deepchorale("train", "experiment=coconet_small", *folder, *tiny, "debug=default", "logger=none",
+                        f"hydra.run.dir={tmp_path / 'train'}", cwd=tmp_path)  # fmt: skip
+    assert train.returncode == 0, train.stderr[-3000:]
+    weights = tmp_path / "train" / "weights.pt"
+    assert weights.is_file()
+
+    quick = ["debug=compose", "critic=null", "judge=null"]
+    compose = deepchorale("compose", f"models.coconet={weights}", *quick,
+                          f"hydra.run.dir={tmp_path / 'compose'}", cwd=tmp_path)  # fmt: skip
+    assert compose.returncode == 0, compose.stderr[-3000:]
+    results = json.loads((tmp_path / "compose" / "results.json").read_text())
+    assert results["soprano_matches_tune"] and results["models"]["coconet"]["path"] == str(weights)
+
+
+def test_a_folder_of_broken_files_is_one_line_and_status_2(tmp_path):
+    (tmp_path / "music").mkdir()
+    (tmp_path / "music" / "garbage.mid").write_bytes(b"MThd not really a MIDI file")
+    run = deepchorale("data", "data=folder", f"data.path={tmp_path / 'music'}", cwd=tmp_path)
+    assert run.returncode == 2
+    (line,) = run.stderr.strip().splitlines()
+    assert line.startswith("deepchorale data: error: no usable piece under") and "garbage.mid" in line
