@@ -11,8 +11,8 @@ A file becomes one piece, read by the one score reader (`data/scores.py`), in fo
    - `auto` (the default): `named` when `parts` is given; else `most_notes` when four parts have
      notes and none of the four holds chords; else `pitch_order` (a piano track, a keyboard
      reduction, a trio).
-2. Onto the 16th grid (`scores.chorale_on_grid`): meter, pickup and key come along (a MIDI key
-   signature, else the key estimated from the notes); the notes it had to move or drop are counted.
+2. Onto the 16th grid (`scores.chorale_on_grid`): meter and pickup come along, the key is estimated
+   from the notes; the notes it had to move or drop are counted.
    With `normalise_note_values`, times are first scaled by a power of two so that the median note
    is a quarter, as in the chorales (music written in halves and wholes moves as fast as Bach's).
 3. Into the models' pitch vocabulary (`fit_vocabulary`): the one-hot that every model reads spans
@@ -238,7 +238,9 @@ def parse_folder_file(path: Path, options: FolderOptions, folder: Path) -> tuple
     if path.suffix.lower() not in SCORE_SUFFIXES:
         return name, None, {"skipped": f"not a score file ({path.suffix or 'no suffix'})"}
     try:
-        score = read_score(path)
+        # The key is estimated from the notes: a MIDI key signature is often a sequencer's default
+        # C major, and one written from a score rarely knows the mode (every Palestrina file says major).
+        score = dataclasses.replace(read_score(path), key=None)
         sounding = [part for part in score.parts if part.notes]
         scale = note_value_scale(sounding) if options.normalise_note_values else Fraction(1)
         voices, rule, left_out, moved = pick_voices(sounding, options, scale)
