@@ -5,7 +5,7 @@ import json
 import pytest
 
 from deepchorale.run_records import RecordError, bundle_name, figures, lookup, read_results, write_results
-from deepchorale.search.worker import objective_value
+from deepchorale.search.worker import objective_values
 from deepchorale.selection.leaderboard import SelectionError, find_runs, rank
 
 # Figures as train, compose and a search summary nest them: names with slashes and with dots.
@@ -50,13 +50,13 @@ def test_a_key_means_the_same_in_select_and_in_search(tmp_path):
     runs = find_runs(str(run))
     for key, value in figures(RESULTS).items():
         (entry,) = rank(runs, key, "max", rails=[])
-        assert entry.score == objective_value(run, key)[0] == value, key
+        assert [entry.score] == objective_values(run, [key])[0] == [value], key
     # A key that names no number ranks nothing in select and fails the trial in search.
     for key in ("judge_score", "converged", "melody", "metrics.parallel_octaves"):
         with pytest.raises(SelectionError, match=f"criterion key '{key}' holds a number in none"):
             rank(runs, key, "max", rails=[])
         why = f"results.json has no finite {key} (got {RESULTS.get(key)!r})"
-        assert objective_value(run, key) == (None, why)
+        assert objective_values(run, [key]) == (None, {}, why)
 
 
 def test_a_record_that_is_no_object_is_said_so(tmp_path):
@@ -65,12 +65,12 @@ def test_a_record_that_is_no_object_is_said_so(tmp_path):
     (tmp_path / "results.json").write_text("{not json")
     with pytest.raises(RecordError, match=r"results\.json is not valid JSON"):
         read_results(tmp_path)
-    assert objective_value(tmp_path, "val/loss") == (None, "exit 0 but results.json is not valid JSON")
+    assert objective_values(tmp_path, ["val/loss"]) == (None, {}, "exit 0 but results.json is not valid JSON")
     (tmp_path / "results.json").write_text(json.dumps([1.5]))
     with pytest.raises(RecordError, match=r"results\.json does not hold an object"):
         read_results(tmp_path)
     (tmp_path / "results.json").unlink()
-    assert objective_value(tmp_path, "val/loss") == (None, "exit 0 but no results.json")
+    assert objective_values(tmp_path, ["val/loss"]) == (None, {}, "exit 0 but no results.json")
 
 
 def test_bundle_names_are_lower_case_with_one_dash_between_words():
