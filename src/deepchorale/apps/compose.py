@@ -8,12 +8,6 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from deepchorale.apps.runner import UserInputError, hydra_app
-from deepchorale.compose.critic import Critic
-from deepchorale.compose.export import write_bundle
-from deepchorale.compose.melody import MelodyError, load_melody, with_given_key_and_tempo
-from deepchorale.compose.pipeline import compose_track
-from deepchorale.compose.settings import SettingsError, load_articulator, load_harmoniser, stage_settings
-from deepchorale.models.weights import WeightsError, load_model
 from deepchorale.run_records import BundleNameError, bundle_name
 
 
@@ -27,6 +21,13 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
         raise UserInputError(
             f"transpose=true would move the key you gave (key={cfg.key!r}): drop one of them"
         )
+    from deepchorale.compose.critic import Critic  # the work's modules: see `deepchorale.apps`
+    from deepchorale.compose.export import write_bundle
+    from deepchorale.compose.melody import MelodyError, load_melody, with_given_key_and_tempo
+    from deepchorale.compose.pipeline import compose_track
+    from deepchorale.compose.settings import SettingsError, load_articulator, load_harmoniser, stage_settings
+    from deepchorale.models.weights import WeightsError, load_model
+
     try:
         bundle_name(
             cfg.bundle.fullname, cfg.bundle.company, cfg.bundle.genre

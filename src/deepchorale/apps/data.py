@@ -6,17 +6,14 @@ from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig
-from rich.console import Console
-from rich.table import Table
 
 from deepchorale.apps.runner import UserInputError, hydra_app
-from deepchorale.data.cache import load_or_build
-from deepchorale.data.datamodule import ChoraleDataModule
-from deepchorale.data.split import manifest_path, write_manifest
-from deepchorale.data.stats import corpus_stats
 
 
 def print_summary(stats: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title="Bach chorales", show_header=False)
     table.add_row("chorales", str(stats["chorales"]))
     table.add_row("train / val / test", " / ".join(str(n) for n in stats["chorales_per_split"].values()))
@@ -36,6 +33,11 @@ def print_summary(stats: dict) -> None:
 
 @hydra_app("data")
 def main(cfg: DictConfig, output_dir: Path) -> dict:
+    from deepchorale.data.cache import load_or_build  # the work's modules: see `deepchorale.apps`
+    from deepchorale.data.datamodule import ChoraleDataModule
+    from deepchorale.data.split import manifest_path, write_manifest
+    from deepchorale.data.stats import corpus_stats
+
     datamodule: ChoraleDataModule = hydra.utils.instantiate(cfg.data)
     if cfg.data.composer != "bach" and not cfg.write_manifest:
         raise UserInputError(f"no split manifest for composer {cfg.data.composer!r}: add write_manifest=true")

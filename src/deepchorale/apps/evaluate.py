@@ -37,11 +37,6 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from deepchorale.apps.runner import UserInputError, hydra_app, instantiate_all
-from deepchorale.evaluation.reference import bach_split
-from deepchorale.evaluation.set_report import log_results, print_table, write_csv
-from deepchorale.evaluation.set_scoring import EvaluationSetupError, clean, find_files, read_pieces, score_set
-from deepchorale.evaluation.turing_report import log_report, print_report
-from deepchorale.evaluation.turing_test import turing_report
 
 MODES = ("files", "turing")
 MIN_TURING_CHORALES = 4  # the control pairs chorales, and cross-validation needs two pairs
@@ -53,6 +48,15 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
         raise UserInputError(f"mode {cfg.mode!r} is not one of {', '.join(MODES)}")
     if cfg.mode == "turing":
         return turing(cfg)
+    from deepchorale.evaluation.set_report import log_results, print_table, write_csv
+    from deepchorale.evaluation.set_scoring import (  # the work's modules: see `deepchorale.apps`
+        EvaluationSetupError,
+        clean,
+        find_files,
+        read_pieces,
+        score_set,
+    )
+
     inputs = list(cfg.inputs) if isinstance(cfg.inputs, ListConfig) else cfg.inputs
     names, chorales, failed = read_pieces(find_files(inputs))
     if not chorales:
@@ -87,8 +91,12 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
 
 def turing(cfg: DictConfig) -> dict:
     """The automated Turing test (mode=turing); bad settings end in one line, before any work."""
-    from deepchorale.compose.bach_sopranos import harmonise_sopranos  # here: it loads compose
+    from deepchorale.compose.bach_sopranos import harmonise_sopranos
     from deepchorale.compose.settings import SettingsError, compose_config
+    from deepchorale.evaluation.reference import bach_split
+    from deepchorale.evaluation.set_scoring import clean
+    from deepchorale.evaluation.turing_report import log_report, print_report
+    from deepchorale.evaluation.turing_test import turing_report
     from deepchorale.models.weights import WeightsError
 
     settings = instantiate(cfg.turing.discriminators)  # a refused value is the user's error

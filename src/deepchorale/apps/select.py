@@ -15,19 +15,17 @@ import sys
 from pathlib import Path
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from deepchorale.apps.runner import UserInputError, hydra_app
 from deepchorale.atomic import write_json, write_text
 from deepchorale.run_records import BundleNameError, bundle_name
-from deepchorale.selection.leaderboard import SelectionError, find_runs, guard_rails, rank, rows
-from deepchorale.selection.report import JUDGE_KEY, judge_band, write_report
-from deepchorale.selection.submission import export_submission
 
 
 def show(table_rows: list[dict], key: str, rail_metrics: list[str], columns: list[str]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=f"leaderboard by {key}")
     shown = ["rank", "run", "overrides", *columns, key, *rail_metrics, "breaks", "note"]
     for name in shown:
@@ -52,6 +50,10 @@ def to_csv(table_rows: list[dict]) -> str:
 
 @hydra_app("select")
 def main(cfg: DictConfig, output_dir: Path) -> dict:
+    from deepchorale.selection.leaderboard import SelectionError, find_runs, guard_rails, rank, rows
+    from deepchorale.selection.report import JUDGE_KEY, judge_band, write_report  # see `deepchorale.apps`
+    from deepchorale.selection.submission import export_submission
+
     runs = list(cfg.runs) if isinstance(cfg.runs, ListConfig) else str(cfg.runs)
     key, mode = str(cfg.criterion.key), str(cfg.criterion.mode)
     columns = [str(column) for column in cfg.columns]

@@ -19,10 +19,8 @@ import lightning.pytorch as pl
 import optuna
 from lightning.pytorch.loggers import WandbLogger
 
-from deepchorale.search.study import open_storage
+from deepchorale.search.study import PRUNED_EXIT, open_storage
 from deepchorale.tracking import finish_wandb
-
-PRUNED_EXIT = 75  # EX_TEMPFAIL: distinct from a crash (1) and from bad input (2)
 
 
 def reopen_trial(spec: dict) -> optuna.Trial:

@@ -31,6 +31,11 @@ from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
 from optuna.trial import TrialState
 
+# A trial process's exit status when its pruner stopped it (`search/pruning.py`); distinct from a
+# crash (1) and from bad input (2). Here, not beside the pruning callback: the worker reads it, and
+# must not load Lightning for that.
+PRUNED_EXIT = 75  # EX_TEMPFAIL
+
 
 class StudyError(ValueError):
     """A study that this search cannot join (e.g. it exists with the other direction)."""

@@ -24,9 +24,9 @@ from optuna.trial import TrialState
 
 from deepchorale.atomic import write_json, write_text
 from deepchorale.run_records import RESULTS, RecordError, as_number, lookup, read_results
-from deepchorale.search.pruning import PRUNED_EXIT
 from deepchorale.search.space import as_overrides, override_value, suggest
 from deepchorale.search.study import (
+    PRUNED_EXIT,
     Heartbeat,
     best_trial,
     budget_used,
