@@ -1,6 +1,7 @@
 """Threads that fit the machine: the CPU limits read from real files and the environment, and the
 environment in place before the CLI's app loads torch."""
 
+import json
 import os
 import subprocess
 import sys
@@ -128,3 +129,28 @@ main(["compose", "melody=/no/such/tune.mid", "hydra.run.dir={tmp_path / "run"}"]
     policy, threads = (tmp_path / "seen").read_text().split()
     assert policy == "PASSIVE"
     assert int(threads) == usable_cpus()
+
+
+def test_a_parallel_multiruns_jobs_split_the_cpus(tmp_path):
+    """`launcher=joblib`: each job, in its worker process, gets its share and passive waiting."""
+    script = tmp_path / "threads_app.py"
+    script.write_text(
+        "import os\n"
+        "from deepchorale.apps.runner import hydra_app\n"
+        "from deepchorale.cpu_threads import fit_threads\n\n"
+        "@hydra_app('data')\n"
+        "def job(cfg, output_dir):\n"
+        "    return {'threads': os.environ['OMP_NUM_THREADS'], 'wait': os.environ['OMP_WAIT_POLICY']}\n\n"
+        "if __name__ == '__main__':\n"
+        "    fit_threads()  # as the CLI does\n"
+        "    job()\n"
+    )
+    sweep = tmp_path / "sweep"
+    argv = ["-m", "launcher=joblib", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={sweep}", "+round=1,2"]
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("OMP_")}
+    environ["PYTHONPATH"] = os.pathsep.join([str(SOURCE), environ.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, str(script), *argv], env=environ, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    jobs = [json.loads((sweep / str(number) / "results.json").read_text()) for number in (0, 1)]
+    share = max(1, usable_cpus() // 2)
+    assert jobs == [{"threads": str(share), "wait": "PASSIVE"}] * 2

@@ -1,5 +1,6 @@
-"""`deepchorale <app> --help`, tab completion and a mistyped override answer without loading the
-work's heavy modules (seconds each: `benchmarks/startup.py`), so that gain cannot slip away unseen."""
+"""What the CLI loads, so the gains cannot slip away unseen: `deepchorale <app> --help`, tab
+completion and a mistyped override answer without the work's heavy modules (seconds each:
+`benchmarks/startup.py`), and inference (compose, evaluate) never loads Lightning."""
 
 import json
 import os
@@ -10,8 +11,19 @@ from pathlib import Path
 import pytest
 
 from deepchorale.apps import APPS
+from deepchorale.data.convert import to_midi
+from tests.conftest import CACHE_DIR
 
 SOURCE = Path(__file__).resolve().parents[2] / "src"
+INFERENCE = (
+    "deepchorale.compose.pipeline",
+    "deepchorale.compose.settings",
+    "deepchorale.compose.export",
+    "deepchorale.models.weights",
+    "deepchorale.evaluation.set_scoring",
+    "deepchorale.evaluation.set_report",
+    "deepchorale.evaluation.turing_report",
+)
 HEAVY = ("torch", "lightning", "music21", "wandb", "optuna", "matplotlib", "sklearn")
 
 
@@ -44,3 +56,19 @@ def test_tab_completion_loads_no_heavy_module():
     line = "deepchorale compose embellish."
     loaded = heavy_modules_loaded(["-sc", "query=bash"], {"COMP_LINE": line, "COMP_POINT": str(len(line))})
     assert loaded == []
+
+
+def test_inference_modules_import_no_lightning():
+    script = f"import sys, {', '.join(INFERENCE)}; print(sorted(m for m in sys.modules if 'lightning' in m))"
+    env = {**os.environ, "PYTHONPATH": str(SOURCE)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_evaluate_logs_without_lightning(corpus, tmp_path):
+    to_midi(corpus.chorales[0]).write(str(tmp_path / "piece.mid"))
+    run = tmp_path / "run"
+    argv = ["evaluate", f"inputs={tmp_path / 'piece.mid'}", f"judge={tmp_path / 'no_judge.pt'}", "logger=csv"]
+    loaded = heavy_modules_loaded([*argv, f"hydra.run.dir={run}"], {"DEEPCHORALE_CACHE": str(CACHE_DIR)})
+    assert (run / "csv" / "version_0" / "metrics.csv").is_file()
+    assert "lightning" not in loaded

@@ -8,8 +8,9 @@ test split (`evaluation/set_scoring.py`).
 
 Output, in the run dir: a table in the terminal, `results.json` (per file: judge, metrics; per set:
 scores with bootstrap intervals, distances; failed files with reasons), `results.csv` (one row per
-scored file), and the set's scores to the loggers of `conf/logger/` (`evaluation/set_report.py`):
-by default an offline W&B run with a table of piano rolls; `logger=none` for none.
+scored file), and the set's scores to the loggers of `conf/logger/` (`evaluation/set_report.py`;
+built without Lightning, `evaluation/run_loggers.py`): by default an offline W&B run with a table of
+piano rolls; `logger=none` for none.
 
 Reading rules (`scores.voices_of`): a notated score's Soprano/Alto/Tenor/Bass parts by name;
 otherwise, and always for MIDI, the parts with notes high to low by mean pitch: of more than four
@@ -36,7 +37,7 @@ from hydra.errors import HydraException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from deepchorale.apps.runner import UserInputError, hydra_app, instantiate_all
+from deepchorale.apps.runner import UserInputError, hydra_app
 
 MODES = ("files", "turing")
 MIN_TURING_CHORALES = 4  # the control pairs chorales, and cross-validation needs two pairs
@@ -83,10 +84,18 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
     print_table(pieces, failed, summary)
     write_csv(output_dir / "results.csv", pieces)
     config = OmegaConf.to_container(cfg, resolve=True)
-    log_results(
-        instantiate_all(cfg.get("logger")), config, pieces, chorales, summary, images=cfg.wandb_images
-    )
+    log_results(loggers(cfg), config, pieces, chorales, summary, images=cfg.wandb_images)
     return clean({"set": summary, "files": pieces, "failed": failed})
+
+
+def loggers(cfg: DictConfig) -> list:
+    """conf/logger/'s loggers, without Lightning (`evaluation/run_loggers.py`)."""
+    from deepchorale.evaluation.run_loggers import LoggerConfigError, build_loggers
+
+    try:
+        return build_loggers(cfg.get("logger"))
+    except LoggerConfigError as error:
+        raise UserInputError(str(error)) from error
 
 
 def turing(cfg: DictConfig) -> dict:
@@ -121,5 +130,5 @@ def turing(cfg: DictConfig) -> dict:
     report |= {"chorales": [c.id for c in bach[:count]], "seeds": seeds, "compose": list(cfg.turing.compose),
                "seconds": seconds}  # fmt: skip
     print_report(report)
-    log_report(instantiate_all(cfg.get("logger")), OmegaConf.to_container(cfg, resolve=True), report)
+    log_report(loggers(cfg), OmegaConf.to_container(cfg, resolve=True), report)
     return clean(report)
