@@ -13,6 +13,7 @@ from deepchorale.cpu_threads import (
     SET_HERE,
     affinity_cpus,
     cgroup_quota,
+    cores_of,
     fit_threads,
     jobs_at_once,
     slurm_cpus,
@@ -68,8 +69,17 @@ def test_slurm_cpus_per_task():
     assert slurm_cpus({}) is None
 
 
+def test_hardware_threads_of_one_core_count_once(tmp_path):
+    for cpu, (package, core) in enumerate([(0, 0), (0, 1), (0, 0), (0, 1), (1, 0)]):
+        write(tmp_path / f"cpu{cpu}" / "topology" / "physical_package_id", f"{package}\n")
+        write(tmp_path / f"cpu{cpu}" / "topology" / "core_id", f"{core}\n")
+    assert cores_of({0, 1, 2, 3, 4}, tmp_path) == 3
+    assert cores_of({0, 2}, tmp_path) == 1
+    assert cores_of({0, 7}, tmp_path) == 2  # no topology for cpu7: every CPU a core
+
+
 def test_usable_cpus_is_the_tightest_limit(tmp_path, no_cgroup):
-    cpus = affinity_cpus()
+    cpus = cores_of(affinity_cpus())
     assert usable_cpus({}, **no_cgroup) == cpus
     assert usable_cpus({"SLURM_CPUS_PER_TASK": "1"}, **no_cgroup) == 1
     assert usable_cpus({"SLURM_CPUS_PER_TASK": str(cpus + 8)}, **no_cgroup) == cpus

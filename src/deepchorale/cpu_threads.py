@@ -10,8 +10,8 @@ stages 3.7x slower (issue #26); with passive waiting it costs about that core's 
 OpenMP reads its environment once, when torch loads it, so `fit_threads` runs first thing in the
 CLI and again when a job starts (`apps/runner.py`), and sets
 - `OMP_WAIT_POLICY=PASSIVE`: idle threads sleep at once,
-- `OMP_NUM_THREADS`: the CPUs this process may run on (the fewest of its affinity mask, its
-  cgroup's CPU quota and `SLURM_CPUS_PER_TASK`), split between the jobs that a parallel multirun
+- `OMP_NUM_THREADS`: the CPUs this process may run on (the fewest of the cores in its affinity
+  mask, its cgroup's CPU quota and `SLURM_CPUS_PER_TASK`), split between the jobs that a parallel multirun
   launcher runs at once (its `n_jobs`); torch is told too where it is loaded already.
 Values the user set are theirs and stay. The count set here is marked in `DEEPCHORALE_OMP_NUM_THREADS`:
 a process that inherits it (a launcher's worker, a Slurm job on another node, a search trial)
@@ -29,15 +29,30 @@ from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 OWN_CGROUPS = Path("/proc/self/cgroup")
+CPU_SYSFS = Path("/sys/devices/system/cpu")
 SET_HERE = "DEEPCHORALE_OMP_NUM_THREADS"
 
 
-def affinity_cpus() -> int:
+def affinity_cpus() -> set[int]:
     """The CPUs the scheduler lets this process run on (`taskset`, cpusets, Slurm's binding)."""
     try:
-        return len(os.sched_getaffinity(0))
+        return os.sched_getaffinity(0)
     except AttributeError:  # macOS: no affinity masks
-        return os.cpu_count() or 1
+        return set(range(os.cpu_count() or 1))
+
+
+def cores_of(cpus: set[int], cpu_sysfs: Path = CPU_SYSFS) -> int:
+    """The physical cores that `cpus` belong to: a core's second hardware thread adds little to matrix
+    work and contends for its units, so torch itself defaults to one thread per core. Where the
+    topology cannot be read, each CPU counts as a core."""
+    cores = set()
+    for cpu in cpus:
+        topology = cpu_sysfs / f"cpu{cpu}" / "topology"
+        try:
+            cores.add(((topology / "physical_package_id").read_text(), (topology / "core_id").read_text()))
+        except OSError:
+            return len(cpus)
+    return len(cores)
 
 
 def cpu_max_quota(text: str) -> float | None:
@@ -92,10 +107,11 @@ def usable_cpus(
     environ: MutableMapping[str, str] = os.environ,
     cgroup_root: Path = CGROUP_ROOT,
     own_cgroups: Path = OWN_CGROUPS,
+    cpu_sysfs: Path = CPU_SYSFS,
 ) -> int:
-    """The CPUs this process may keep busy: the fewest that its affinity, its cgroup's quota (a
-    fraction of a CPU still gets a thread) and its Slurm allocation allow."""
-    limits = [affinity_cpus()]
+    """The CPUs this process may keep busy: the fewest that its affinity (counted in cores), its
+    cgroup's quota (a fraction of a CPU still gets a thread) and its Slurm allocation allow."""
+    limits = [cores_of(affinity_cpus(), cpu_sysfs)]
     quota = cgroup_quota(cgroup_root, own_cgroups)
     if quota is not None:
         limits.append(math.ceil(quota))
