@@ -22,7 +22,6 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
             f"transpose=true would move the key you gave (key={cfg.key!r}): drop one of them"
         )
     from deepchorale.compose.critic import Critic  # the work's modules: see `deepchorale.apps`
-    from deepchorale.compose.export import write_bundle
     from deepchorale.compose.melody import MelodyError, load_melody, with_given_key_and_tempo
     from deepchorale.compose.pipeline import compose_track
     from deepchorale.compose.settings import SettingsError, load_articulator, load_harmoniser, stage_settings
@@ -55,6 +54,8 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
         )
     except (BundleNameError, MelodyError, WeightsError, SettingsError) as error:
         raise UserInputError(str(error)) from error
+    from deepchorale.compose.export import write_bundle  # music21, matplotlib: not before the first stage
+
     results = write_bundle(composition, cfg, output_dir, judge, critic, progress=report)
     print(f"bundle: {results['bundle']}")
     if judge:
