@@ -3,13 +3,13 @@
     .venv/bin/python benchmarks/compose_under_load.py [--seconds 30] [--out ...] [override ...]
 
 Each case is `deepchorale compose` in its own process, as a user runs it, so its threads are the
-CLI's (`deepchorale.cpu_threads`: one per usable CPU, waiting passively). A neighbour is a Python
+CLI's (`deepchorale.cpu_threads`: one per usable core, waiting passively). A neighbour is a Python
 busy loop, started a second before compose and stopped after it. The figures are each case's wall
 time and model stages (harmonize, revise, embellish, as compose prints them), and their ratios to
-the quiet case. The peer is the loaded cases with OpenMP's default waiting (idle threads spin
-before they sleep), which `OMP_WAIT_POLICY=` (set, but to nothing OpenMP reads) keeps: the ratios
-say what passive waiting buys. The goal (issue #26): at most 2x the quiet time with one busy
-neighbour, 3.5x with two.
+the quiet case, run first and last (its drift says how steady the rest of the machine was). The
+peer is the loaded cases with OpenMP's default waiting (idle threads spin before they sleep), which
+`OMP_WAIT_POLICY=` (set, but to nothing OpenMP reads) keeps: the ratios say what passive waiting
+buys. The goal (issue #26): at most 2x the quiet time with one busy neighbour, 3.5x with two.
 """
 
 from __future__ import annotations
@@ -61,6 +61,10 @@ def ratios(case: dict, quiet: dict) -> dict:
     }
 
 
+def mean_of(cases: list[dict]) -> dict:
+    return {key: sum(case[key] for case in cases) / len(cases) for key in ("wall_seconds", "model_seconds")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="the track's target length")
@@ -73,11 +77,15 @@ def main() -> None:
     spinning = {**fitted, "OMP_WAIT_POLICY": ""}
 
     load_before = os.getloadavg()
-    quiet = compose(overrides, fitted, 0)
-    cases = {"quiet": quiet}
+    cases = {"quiet": compose(overrides, fitted, 0)}
     for neighbours in GOALS:
         cases[f"{neighbours}_busy"] = compose(overrides, fitted, neighbours)
         cases[f"{neighbours}_busy_spinning_peer"] = compose(overrides, spinning, neighbours)
+    # Quiet again at the end: the reference is the mean of both, and their ratio shows how much the
+    # rest of the machine's load drifted meanwhile.
+    cases["quiet_after"] = compose(overrides, fitted, 0)
+    quiet = mean_of([cases["quiet"], cases["quiet_after"]])
+    loaded = {name: case for name, case in cases.items() if not name.startswith("quiet")}
     result = {
         "benchmark": "compose_under_load",
         "machine": {
@@ -89,7 +97,8 @@ def main() -> None:
         "overrides": overrides,
         "notes": args.notes,
         "cases": cases,
-        "ratios_to_quiet": {name: ratios(case, quiet) for name, case in cases.items() if name != "quiet"},
+        "quiet_drift": ratios(cases["quiet_after"], cases["quiet"]),
+        "ratios_to_quiet": {name: ratios(case, quiet) for name, case in loaded.items()},
         "goals_wall_ratio": {f"{neighbours}_busy": goal for neighbours, goal in GOALS.items()},
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
