@@ -1,21 +1,23 @@
-"""Compute threads that fit the machine as it is: one per CPU this process may use, waiting passively.
+"""Compute threads that fit the machine as it is: one per core this process may use, waiting passively.
 
-torch's OpenMP pool starts one thread per CPU the kernel shows, not per CPU that a container's
-quota or a Slurm allocation grants, and GNU OpenMP's idle threads spin for a while before they
-sleep. Alone on a machine that costs nothing. Beside a busy process it is a collapse: every parallel
-region waits for the thread whose core the neighbour holds, while its siblings spin away the time
-that thread needs. On this project's 2-core machines one busy neighbour made compose's model
-stages 3.7x slower (issue #26); with passive waiting it costs about that core's share.
+torch's OpenMP pool starts one thread per core of the machine, whatever share of it the process's
+affinity mask, a container's quota or a Slurm allocation grants, and GNU OpenMP's idle threads
+spin for a while before they sleep. Alone on a machine that costs nothing. Beside a busy process
+it is a collapse: every parallel region waits for the thread whose core the neighbour holds, while
+its siblings spin away the time that thread needs. On this project's 2-core machines one busy
+neighbour made compose's model stages 3.7x slower (issue #26); with passive waiting it costs about
+that core's share (`benchmarks/compose_under_load.py`).
 
 OpenMP reads its environment once, when torch loads it, so `fit_threads` runs first thing in the
 CLI and again when a job starts (`apps/runner.py`), and sets
 - `OMP_WAIT_POLICY=PASSIVE`: idle threads sleep at once,
-- `OMP_NUM_THREADS`: the CPUs this process may run on (the fewest of the cores in its affinity
-  mask, its cgroup's CPU quota and `SLURM_CPUS_PER_TASK`), split between the jobs that a parallel multirun
-  launcher runs at once (its `n_jobs`); torch is told too where it is loaded already.
-Values the user set are theirs and stay. The count set here is marked in `DEEPCHORALE_OMP_NUM_THREADS`:
-a process that inherits it (a launcher's worker, a Slurm job on another node, a search trial)
-fits its own machine again instead of taking its parent's count as the user's.
+- `OMP_NUM_THREADS`: the cores this process may run on (the fewest of the cores in its affinity
+  mask, its cgroup's CPU quota and `SLURM_CPUS_PER_TASK`), split between the jobs that a parallel
+  multirun launcher runs at once (its `n_jobs`); torch is told too where it is loaded already.
+Values the user set are theirs and stay. The count set here is marked in
+`DEEPCHORALE_OMP_NUM_THREADS`: a process that inherits it (a launcher's worker, a Slurm job on
+another node, a search trial) fits its own machine again instead of taking its parent's count for
+the user's.
 """
 
 from __future__ import annotations
@@ -142,4 +144,3 @@ def fit_threads(n_jobs: int | None = None, environ: MutableMapping[str, str] = o
     torch = sys.modules.get("torch")  # already loaded (an earlier job of this process): tell it too
     if torch is not None and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
-    return threads
