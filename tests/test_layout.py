@@ -13,7 +13,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src"
 # its floor or above: compose and training are apart (inference never trains), as are search and
 # selection.
 FLOORS = [
-    {"atomic", "host_memory", "precision", "tracking", "conf"},
+    {"atomic", "cpu_threads", "host_memory", "precision", "tracking", "conf"},
     {"resolvers", "run_records", "data"},
     {"sampling", "render"},
     {"models"},

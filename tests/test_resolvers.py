@@ -1,6 +1,7 @@
 import torch
 from omegaconf import OmegaConf
 
+import deepchorale.resolvers  # noqa: F401  (registers ${best_precision:})
 from deepchorale.precision import best_precision, cpu_has_bf16
 
 

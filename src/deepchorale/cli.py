@@ -22,6 +22,7 @@ import shlex
 import sys
 
 from deepchorale.apps import APPS
+from deepchorale.cpu_threads import fit_threads
 
 USAGE = (
     "usage: deepchorale <app> [hydra overrides] [-m]\n\napps:\n"
@@ -117,6 +118,7 @@ def reads_back(parser, override: str, value: str) -> bool:
 
 
 def run_app(app: str, arguments: list[str]) -> None:
+    fit_threads()  # before the app can load torch: OpenMP reads its environment once
     sys.argv = [f"deepchorale {app}", *arguments]
     importlib.import_module(APPS[app][0]).main()
 

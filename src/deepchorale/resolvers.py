@@ -12,13 +12,19 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from deepchorale.precision import best_precision
-
 
 def project_root() -> str:
     """The checkout this package runs from (`pip install -e .`): where experiments/ and its shipped
     weights live, whatever the working directory."""
     return str(Path(__file__).resolve().parents[2])
+
+
+def best_precision() -> str:
+    """`precision.best_precision`, imported only when a config resolves it: it loads torch (seconds),
+    which `--help` and every app's start-up must not wait for."""
+    from deepchorale.precision import best_precision
+
+    return best_precision()
 
 
 OmegaConf.register_new_resolver("best_precision", best_precision, replace=True)

@@ -1,4 +1,10 @@
-"""Hydra applications behind `deepchorale <app>`: one module each, with its primary config in conf/."""
+"""Hydra applications behind `deepchorale <app>`: one module each, with its primary config in conf/.
+
+An app's module imports Hydra, OmegaConf and `apps.runner` at its top, and the modules of its work
+(torch, Lightning, music21, W&B, Optuna, matplotlib: seconds) inside the functions that do it: so
+`--help`, tab completion, `--cfg` and a mistyped override answer in well under a second
+(`benchmarks/startup.py`; `tests/apps/test_startup.py` keeps it so).
+"""
 
 # name -> (module, one-line summary); importing an app's module is left to the caller (`cli.run_app`):
 # this registry must stay cheap to import, as `deepchorale --help` reads it.

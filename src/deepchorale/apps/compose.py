@@ -7,24 +7,16 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig
 
 from deepchorale.apps.compose_suite import SuiteError, compose_suite, suite_tunes
 from deepchorale.apps.runner import UserInputError, hydra_app
-from deepchorale.compose.critic import Critic
-from deepchorale.compose.export import write_bundle
-from deepchorale.compose.melody import (
-    Melody,
-    MelodyError,
-    at_chorale_pace,
-    load_melody,
-    with_given_key_and_tempo,
-)
-from deepchorale.compose.pipeline import compose_track
-from deepchorale.compose.settings import SettingsError, load_articulator, load_harmoniser, stage_settings
-from deepchorale.models.weights import WeightsError, load_model
 from deepchorale.run_records import BundleNameError, bundle_name
+
+if TYPE_CHECKING:
+    from deepchorale.compose.melody import Melody
 
 
 def report(stage: str, seconds: float) -> None:
@@ -33,11 +25,16 @@ def report(stage: str, seconds: float) -> None:
 
 def read_melody(cfg: DictConfig) -> tuple[Melody, int]:
     """The tune as compose sets it, and the factor its note values were stretched by (chorale_pace)."""
+    from deepchorale.compose.melody import at_chorale_pace, load_melody, with_given_key_and_tempo
+
     melody = with_given_key_and_tempo(load_melody(str(cfg.melody), cfg.melody_track), cfg.key, cfg.qpm)
     return at_chorale_pace(melody) if cfg.chorale_pace else (melody, 1)
 
 
 def load_models(cfg: DictConfig) -> SimpleNamespace:
+    from deepchorale.compose.settings import load_articulator, load_harmoniser
+    from deepchorale.models.weights import load_model
+
     return SimpleNamespace(
         harmoniser=load_harmoniser(cfg),
         arcnn=load_model(cfg.models.arcnn, kind="arcnn") if cfg.embellish.enabled else None,
@@ -50,6 +47,11 @@ def load_models(cfg: DictConfig) -> SimpleNamespace:
 
 def compose_one(cfg: DictConfig, models: SimpleNamespace, output_dir: Path) -> dict:
     """cfg.melody with cfg.seed as a bundle in `output_dir`; returns its figures."""
+    from deepchorale.compose.critic import Critic
+    from deepchorale.compose.melody import MelodyError
+    from deepchorale.compose.pipeline import compose_track
+    from deepchorale.compose.settings import SettingsError, stage_settings
+
     try:
         melody, factor = read_melody(cfg)
         if factor > 1:
@@ -70,6 +72,8 @@ def compose_one(cfg: DictConfig, models: SimpleNamespace, output_dir: Path) -> d
         )
     except (MelodyError, SettingsError) as error:
         raise UserInputError(str(error)) from error
+    from deepchorale.compose.export import write_bundle  # music21, matplotlib: not before the first stage
+
     results = write_bundle(composition, cfg, output_dir, models.judge, models.critic, progress=report)
     print(f"bundle: {results['bundle']}")
     engraving = results["engraving"]
@@ -92,6 +96,10 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
         raise UserInputError(
             f"transpose=true would move the key you gave (key={cfg.key!r}): drop one of them"
         )
+    from deepchorale.compose.melody import MelodyError  # the work's modules: see `deepchorale.apps`
+    from deepchorale.compose.settings import SettingsError, stage_settings
+    from deepchorale.models.weights import WeightsError
+
     suite = cfg.get("suite")
     try:
         bundle_name(cfg.bundle.fullname, cfg.bundle.company, cfg.bundle.genre)  # a bad name fails now

@@ -5,21 +5,21 @@ file skipped, with its reason."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import hydra
 from omegaconf import DictConfig
-from rich.console import Console
-from rich.table import Table
 
 from deepchorale.apps.runner import UserInputError, hydra_app
-from deepchorale.data.chorale import VOICES
-from deepchorale.data.datamodule import ChoraleDataModule
-from deepchorale.data.folder import FolderError
-from deepchorale.data.folder_datamodule import FolderDataModule
-from deepchorale.data.stats import corpus_stats
+
+if TYPE_CHECKING:
+    from deepchorale.data.folder_datamodule import FolderDataModule
 
 
 def print_summary(stats: dict, title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title, show_header=False)
     table.add_row("chorales", str(stats["chorales"]))
     table.add_row("train / val / test", " / ".join(str(n) for n in stats["chorales_per_split"].values()))
@@ -41,6 +41,8 @@ def folder_figures(datamodule: FolderDataModule) -> dict:
     """What the folder gave beyond the corpus's figures: the notes changed, the rule that picked
     each piece's voices, the training split's voice ranges (the transpositions' bounds), the split's
     manifest, and one line per file skipped."""
+    from deepchorale.data.chorale import VOICES
+
     built = datamodule.built
     rules: dict[str, int] = {}
     for figures in built.files.values():
@@ -62,7 +64,11 @@ def folder_figures(datamodule: FolderDataModule) -> dict:
 
 @hydra_app("data")
 def main(cfg: DictConfig, output_dir: Path) -> dict:
-    datamodule: ChoraleDataModule = hydra.utils.instantiate(cfg.data)
+    from deepchorale.data.folder import FolderError  # the work's modules: see `deepchorale.apps`
+    from deepchorale.data.folder_datamodule import FolderDataModule
+    from deepchorale.data.stats import corpus_stats
+
+    datamodule = hydra.utils.instantiate(cfg.data)
     folder = isinstance(datamodule, FolderDataModule)
     manifest = datamodule.manifest_file()
     if not (cfg.write_manifest or manifest.exists() or (folder and not cfg.data.manifest)):

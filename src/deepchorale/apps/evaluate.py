@@ -8,8 +8,9 @@ test split (`evaluation/set_scoring.py`).
 
 Output, in the run dir: a table in the terminal, `results.json` (per file: judge, metrics; per set:
 scores with bootstrap intervals, distances; failed files with reasons), `results.csv` (one row per
-scored file), and the set's scores to the loggers of `conf/logger/` (`evaluation/set_report.py`):
-by default an offline W&B run with a table of piano rolls; `logger=none` for none.
+scored file), and the set's scores to the loggers of `conf/logger/` (`evaluation/set_report.py`;
+built without Lightning, `evaluation/run_loggers.py`): by default an offline W&B run with a table of
+piano rolls; `logger=none` for none.
 
 Reading rules (`scores.voices_of`): a notated score's Soprano/Alto/Tenor/Bass parts by name;
 otherwise, and always for MIDI, the parts with notes high to low by mean pitch: of more than four
@@ -36,12 +37,7 @@ from hydra.errors import HydraException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from deepchorale.apps.runner import UserInputError, hydra_app, instantiate_all
-from deepchorale.evaluation.reference import bach_split
-from deepchorale.evaluation.set_report import log_results, print_table, write_csv
-from deepchorale.evaluation.set_scoring import EvaluationSetupError, clean, find_files, read_pieces, score_set
-from deepchorale.evaluation.turing_report import log_report, print_report
-from deepchorale.evaluation.turing_test import turing_report
+from deepchorale.apps.runner import UserInputError, hydra_app
 
 MODES = ("files", "turing")
 MIN_TURING_CHORALES = 4  # the control pairs chorales, and cross-validation needs two pairs
@@ -53,6 +49,15 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
         raise UserInputError(f"mode {cfg.mode!r} is not one of {', '.join(MODES)}")
     if cfg.mode == "turing":
         return turing(cfg)
+    from deepchorale.evaluation.set_report import log_results, print_table, write_csv
+    from deepchorale.evaluation.set_scoring import (  # the work's modules: see `deepchorale.apps`
+        EvaluationSetupError,
+        clean,
+        find_files,
+        read_pieces,
+        score_set,
+    )
+
     inputs = list(cfg.inputs) if isinstance(cfg.inputs, ListConfig) else cfg.inputs
     names, chorales, failed = read_pieces(find_files(inputs))
     if not chorales:
@@ -79,16 +84,28 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
     print_table(pieces, failed, summary)
     write_csv(output_dir / "results.csv", pieces)
     config = OmegaConf.to_container(cfg, resolve=True)
-    log_results(
-        instantiate_all(cfg.get("logger")), config, pieces, chorales, summary, images=cfg.wandb_images
-    )
+    log_results(loggers(cfg), config, pieces, chorales, summary, images=cfg.wandb_images)
     return clean({"set": summary, "files": pieces, "failed": failed})
+
+
+def loggers(cfg: DictConfig) -> list:
+    """conf/logger/'s loggers, without Lightning (`evaluation/run_loggers.py`)."""
+    from deepchorale.evaluation.run_loggers import LoggerConfigError, build_loggers
+
+    try:
+        return build_loggers(cfg.get("logger"))
+    except LoggerConfigError as error:
+        raise UserInputError(str(error)) from error
 
 
 def turing(cfg: DictConfig) -> dict:
     """The automated Turing test (mode=turing); bad settings end in one line, before any work."""
-    from deepchorale.compose.bach_sopranos import harmonise_sopranos  # here: it loads compose
+    from deepchorale.compose.bach_sopranos import harmonise_sopranos
     from deepchorale.compose.settings import SettingsError, compose_config
+    from deepchorale.evaluation.reference import bach_split
+    from deepchorale.evaluation.set_scoring import clean
+    from deepchorale.evaluation.turing_report import log_report, print_report
+    from deepchorale.evaluation.turing_test import turing_report
     from deepchorale.models.weights import WeightsError
 
     settings = instantiate(cfg.turing.discriminators)  # a refused value is the user's error
@@ -113,5 +130,5 @@ def turing(cfg: DictConfig) -> dict:
     report |= {"chorales": [c.id for c in bach[:count]], "seeds": seeds, "compose": list(cfg.turing.compose),
                "seconds": seconds}  # fmt: skip
     print_report(report)
-    log_report(instantiate_all(cfg.get("logger")), OmegaConf.to_container(cfg, resolve=True), report)
+    log_report(loggers(cfg), OmegaConf.to_container(cfg, resolve=True), report)
     return clean(report)

@@ -22,6 +22,8 @@ errors, and W&B closed on every way out (lightning-hydra-template's `task_wrappe
 - keeps W&B quiet: its banner and summary (dozens of lines for one evaluated file) are off
   unless `WANDB_SILENT=false` asks for them; the run's files are written all the same,
 - returns `results[cfg.optimized_metric]` when set, which Hydra sweepers optimise,
+- gives the job its share of the CPUs, waiting passively (`deepchorale.cpu_threads`): all of them,
+  or those a parallel launcher's `n_jobs` leaves each job,
 - keeps freed host memory for reuse when the app's config says `retain_freed_memory: true`
   (`deepchorale.host_memory`: no page faults in each training step or Gibbs sweep).
 
@@ -47,6 +49,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import deepchorale.resolvers  # noqa: F401  (registers ${best_precision:} before Hydra composes)
 from deepchorale.atomic import write_text
+from deepchorale.cpu_threads import fit_threads
 from deepchorale.host_memory import retain_freed_memory
 from deepchorale.run_records import RESULTS, write_results
 from deepchorale.tracking import finish_wandb
@@ -133,6 +136,7 @@ def hydra_app(config_name: str, resumes: Callable[[DictConfig, Path], bool] | No
                     write_results(output_dir, {"error": str(reason), "job": job})
 
             os.environ.setdefault("WANDB_SILENT", "true")  # read when W&B starts, in this job
+            fit_threads(hydra_config.launcher.get("n_jobs") if multirun else None)
             earlier = earlier_run(output_dir)
             if earlier and resumes is not None and resumes(cfg, output_dir):
                 (output_dir / RESULTS).unlink(missing_ok=True)  # a failed resume must not leave the old one

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import hydra
 from hydra.errors import HydraException
@@ -21,9 +22,9 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from deepchorale.apps import APPS
 from deepchorale.apps.compose_suite import SCORE
 from deepchorale.apps.runner import UserInputError, hydra_app
-from deepchorale.search.space import SpaceError, as_overrides, check_space, example
-from deepchorale.search.study import StudyError, storage_spec
-from deepchorale.search.worker import Search, run_worker
+
+if TYPE_CHECKING:
+    from deepchorale.search.worker import Search
 
 OmegaConf.register_new_resolver("pid", os.getpid, replace=True)  # worker run dirs: unique per process
 
@@ -35,6 +36,8 @@ def first_line(error: Exception) -> str:
 def check_task_config(task: str, overrides: list[str], params: dict) -> DictConfig:
     """Compose the task's config with the fixed overrides, then with each parameter in turn, so an
     unknown or misspelt key is named before any trial starts. Returns the base config."""
+    from deepchorale.search.space import as_overrides, example  # Optuna's: see `deepchorale.apps`
+
     try:
         base = hydra.compose(config_name=task, overrides=overrides)
     except HydraException as error:
@@ -90,6 +93,10 @@ def check_pruning(task: str, metric: str, base: DictConfig) -> None:
 
 
 def build_search(cfg: DictConfig) -> Search:
+    from deepchorale.search.space import SpaceError, check_space
+    from deepchorale.search.study import storage_spec
+    from deepchorale.search.worker import Search
+
     s = cfg.search
     if s.task not in APPS or s.task == "search":
         raise UserInputError(f"search.task {s.task!r} is not an app to run trials of ({', '.join(APPS)})")
@@ -132,6 +139,9 @@ def build_search(cfg: DictConfig) -> Search:
 
 @hydra_app("search")
 def main(cfg: DictConfig, output_dir: Path) -> dict:
+    from deepchorale.search.study import StudyError
+    from deepchorale.search.worker import run_worker
+
     search = build_search(cfg)
 
     def make_sampler(seed: int):

@@ -17,30 +17,17 @@ import sys
 from pathlib import Path
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from deepchorale.apps.runner import UserInputError, hydra_app
 from deepchorale.atomic import write_json, write_text
 from deepchorale.run_records import BundleNameError, bundle_name
-from deepchorale.selection.leaderboard import (
-    SelectionError,
-    configurations,
-    figure_mean,
-    find_runs,
-    finite,
-    guard_rails,
-    pareto_front,
-    rank,
-    rows,
-    winner,
-)
-from deepchorale.selection.report import JUDGE_KEY, judge_band, write_report
-from deepchorale.selection.submission import export_submission
 
 
 def show(table_rows: list[dict], key: str, rail_metrics: list[str], columns: list[str]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=f"leaderboard by {key}")
     shown = ["rank", "run", "overrides", *columns, key, *rail_metrics, "breaks", "note"]
     for name in shown:
@@ -57,6 +44,8 @@ def show(table_rows: list[dict], key: str, rail_metrics: list[str], columns: lis
 
 def configuration_rows(entries, key: str, tradeoffs: dict[str, str], mode: str) -> list[dict]:
     """The configurations, best first: their interval, runs, label and place on the Pareto front."""
+    from deepchorale.selection.leaderboard import configurations, figure_mean, finite, pareto_front
+
     found = configurations(entries)
     front = {id(configuration) for configuration, _ in pareto_front(found, tradeoffs, mode)}
     return [
@@ -78,6 +67,10 @@ def configuration_rows(entries, key: str, tradeoffs: dict[str, str], mode: str) 
 
 
 def show_configurations(configuration_rows: list[dict], level: float) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=f"configurations by the lower end of their {level:.0%} interval")
     for name in configuration_rows[0]:
         table.add_column(name, overflow="fold")
@@ -97,6 +90,10 @@ def to_csv(table_rows: list[dict]) -> str:
 
 @hydra_app("select")
 def main(cfg: DictConfig, output_dir: Path) -> dict:
+    from deepchorale.selection.leaderboard import SelectionError, find_runs, guard_rails, rank, rows, winner
+    from deepchorale.selection.report import JUDGE_KEY, judge_band, write_report  # see `deepchorale.apps`
+    from deepchorale.selection.submission import export_submission
+
     runs = list(cfg.runs) if isinstance(cfg.runs, ListConfig) else str(cfg.runs)
     key, mode = str(cfg.criterion.key), str(cfg.criterion.mode)
     level = cfg.criterion.level

@@ -15,22 +15,15 @@ import time
 from pathlib import Path
 
 import hydra
-import lightning.pytorch as pl
-import torch
 from omegaconf import DictConfig, OmegaConf
 
 from deepchorale.apps.runner import UserInputError, hydra_app, instantiate_all
-from deepchorale.models.weights import (
-    WeightsError,
-    load_training_module,
-    read_weights,
-    save_weights,
-    weights_from_checkpoint,
-)
 from deepchorale.tracking import wandb_run_id
 
 
 def scalar_metrics(metrics: dict) -> dict[str, float]:
+    import torch
+
     return {name: float(value) for name, value in metrics.items() if torch.as_tensor(value).numel() == 1}
 
 
@@ -69,6 +62,16 @@ def resumes(cfg: DictConfig, output_dir: Path) -> bool:
 
 @hydra_app("train", resumes=resumes)
 def main(cfg: DictConfig, output_dir: Path) -> dict:
+    import lightning.pytorch as pl  # the work's modules: see `deepchorale.apps`
+
+    from deepchorale.models.weights import (
+        WeightsError,
+        load_training_module,
+        read_weights,
+        save_weights,
+        weights_from_checkpoint,
+    )
+
     if cfg.ckpt_path and cfg.ckpt_path != "last" and not Path(cfg.ckpt_path).is_file():
         raise UserInputError(f"checkpoint {cfg.ckpt_path} not found")
     model_config = OmegaConf.to_container(cfg.model, resolve=True)

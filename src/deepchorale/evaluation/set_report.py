@@ -1,6 +1,6 @@
 """What `deepchorale evaluate` shows and keeps of a scored set: a table in the terminal, one CSV row
-per piece, and the scores sent to the loggers of `conf/logger/` (to W&B also a table of the pieces
-with their piano rolls)."""
+per piece, and the scores sent to the loggers of `conf/logger/` (`run_loggers`; to W&B also a table
+of the pieces with their piano rolls)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import math
 from pathlib import Path
 
 import numpy as np
-from lightning.pytorch.loggers import Logger, WandbLogger
 from rich.console import Console
 from rich.table import Table
 
 from deepchorale.atomic import atomic_path
 from deepchorale.data.chorale import Chorale
+from deepchorale.evaluation.run_loggers import CsvLogger, WandbRunLogger
 from deepchorale.render import pianoroll_image
 
 # Shown in the terminal (under the short header) and the W&B table: one or two per criterion.
@@ -93,7 +93,7 @@ def set_metrics(summary: dict) -> dict[str, float]:
 
 
 def log_results(
-    loggers: list[Logger],
+    loggers: list[WandbRunLogger | CsvLogger],
     config: dict,
     pieces: list[dict],
     chorales: list[Chorale],
@@ -105,12 +105,13 @@ def log_results(
     for logger in loggers:
         logger.log_hyperparams(config)
         logger.log_metrics(set_metrics(summary))
-        if isinstance(logger, WandbLogger):
+        if isinstance(logger, WandbRunLogger):
             log_pieces_table(logger, pieces, chorales, images)
-        logger.finalize("success")
 
 
-def log_pieces_table(logger: WandbLogger, pieces: list[dict], chorales: list[Chorale], images: int) -> None:
+def log_pieces_table(
+    logger: WandbRunLogger, pieces: list[dict], chorales: list[Chorale], images: int
+) -> None:
     import wandb
 
     pictures = [
@@ -129,4 +130,4 @@ def log_pieces_table(logger: WandbLogger, pieces: list[dict], chorales: list[Cho
             *(piece["metrics"].get(name) for name in KEY_METRICS),
             pictures[i] if i < len(pictures) else None,
         )
-    logger.experiment.log({"pieces": table, "pianorolls": pictures})
+    logger.run.log({"pieces": table, "pianorolls": pictures})

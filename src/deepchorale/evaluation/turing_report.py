@@ -1,14 +1,15 @@
 """What `deepchorale evaluate mode=turing` shows and keeps of a Turing test (`turing_test.turing_report`):
-a table in the terminal, and the figures sent to the loggers of `conf/logger/` (to W&B also as
+a table in the terminal, and the figures sent to the loggers of `conf/logger/` (`run_loggers`; to W&B also as
 tables: one row per stage and discriminator, one per telling feature)."""
 
 from __future__ import annotations
 
 import math
 
-from lightning.pytorch.loggers import Logger, WandbLogger
 from rich.console import Console
 from rich.table import Table
+
+from deepchorale.evaluation.run_loggers import CsvLogger, WandbRunLogger
 
 CONTROL = "control (Bach vs Bach)"
 
@@ -59,17 +60,16 @@ def flat_metrics(report: dict) -> dict[str, float]:
     return {name: float(value) for name, value in metrics.items() if value is not None}
 
 
-def log_report(loggers: list[Logger], config: dict, report: dict) -> None:
+def log_report(loggers: list[WandbRunLogger | CsvLogger], config: dict, report: dict) -> None:
     """The run's config and figures to every logger; to W&B also the two tables."""
     for logger in loggers:
         logger.log_hyperparams(config)
         logger.log_metrics(flat_metrics(report))
-        if isinstance(logger, WandbLogger):
+        if isinstance(logger, WandbRunLogger):
             log_tables(logger, report)
-        logger.finalize("success")
 
 
-def log_tables(logger: WandbLogger, report: dict) -> None:
+def log_tables(logger: WandbRunLogger, report: dict) -> None:
     import wandb
 
     table = wandb.Table(columns=["stage", "discriminator", "auc", "ci_low", "ci_high", "chorales",
@@ -84,4 +84,4 @@ def log_tables(logger: WandbLogger, report: dict) -> None:
             features.add_data(
                 stage, rank, row["feature"], row["auc"], row["bach_mean"], row["generated_mean"]
             )
-    logger.experiment.log({"turing": table, "turing_features": features})
+    logger.run.log({"turing": table, "turing_features": features})

@@ -21,6 +21,7 @@ import optuna
 
 from deepchorale.search.study import open_storage
 
+# Beside the reporting, not the Lightning callback: the worker reads it and must not load Lightning.
 PRUNED_EXIT = 75  # EX_TEMPFAIL: distinct from a crash (1) and from bad input (2)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pyloudnorm
 
 GATING_BLOCK_SECONDS = 0.4
 
@@ -19,6 +18,8 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
     level", 2015; Steinmetz & Reiss, "pyloudnorm: A simple yet flexible loudness meter in Python",
     AES Convention 150, 2021.
     """
+    import pyloudnorm  # here: it loads scipy.signal, which scoring symbols (compose's critic) never needs
+
     audio = np.asarray(audio, dtype=np.float64)
     if audio.shape[0] < GATING_BLOCK_SECONDS * sample_rate:
         return float(np.nan)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import resample_poly
 
 OVERSAMPLING = 4
 
@@ -20,6 +19,8 @@ def true_peak(audio: np.ndarray, sample_rate: int | None = None, oversampling: i
     Source: ITU-R BS.1770-4 (2015), Annex 2, "Guidelines for accurate measurement of true-peak
     level": oversample by 4 (for 48 kHz input), then take the absolute maximum.
     """
+    from scipy.signal import resample_poly  # here: scoring symbols (compose's critic) never needs it
+
     audio = np.asarray(audio, dtype=np.float32)  # twice as fast as float64, ample for a level in dB
     if audio.size == 0:
         return float(np.nan)
