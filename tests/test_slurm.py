@@ -61,10 +61,10 @@ def test_a_slurm_multirun_with_a_failed_job_exits_2_naming_it(slurm_env, tmp_pat
         cwd=tmp_path, env=slurm_env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert run.returncode == 2, run.stderr[-2000:]
-    assert (
-        run.stderr.strip().splitlines()[-1]
-        == "deepchorale data: error: 1 job(s) failed: 1 (launcher=slurm data.composer=nobody)"
-    )
+    last = run.stderr.strip().splitlines()[-1]
+    job = "1 (launcher=slurm data.composer=nobody)"
+    failed = f"deepchorale data: error: 1 job(s) failed: {job} in {sweep / '1'}: "
+    assert last.startswith(failed) and "'nobody'" in last, last
     assert "chorales" in json.loads((sweep / "0" / "results.json").read_text())  # the other job ran
 
 

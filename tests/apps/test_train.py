@@ -253,7 +253,9 @@ def test_failed_jobs_return_nan_to_the_sweeper_and_the_sweep_names_them(tmp_path
     assert exited.value.code == 2
     assert len(RecordReturns.returns) == 2 and all(math.isnan(value) for value in RecordReturns.returns)
     lines = capsys.readouterr().err.strip().splitlines()
-    assert (
-        lines[-1] == "deepchorale train: error: 2 job(s) failed: 0 (ckpt_path=a.ckpt); 1 (ckpt_path=b.ckpt)"
+    # Each failed job with its folder and reason.
+    assert lines[-1] == (
+        f"deepchorale train: error: 2 job(s) failed: 0 (ckpt_path=a.ckpt) in {tmp_path / '0'}: checkpoint "
+        f"a.ckpt not found; 1 (ckpt_path=b.ckpt) in {tmp_path / '1'}: checkpoint b.ckpt not found"
     )
     assert json.loads((tmp_path / "1" / "results.json").read_text())["error"] == "checkpoint b.ckpt not found"
