@@ -17,6 +17,7 @@ import torch
 from omegaconf import OmegaConf
 
 import deepchorale.resolvers  # noqa: F401  (registers ${project_root:})
+from deepchorale.apps.compose import read_melody
 from deepchorale.compose.critic import Critic
 from deepchorale.compose.melody import load_melody
 from deepchorale.compose.pipeline import compose_track
@@ -294,3 +295,21 @@ def test_an_unknown_generator_is_one_line(tiny_weights, tmp_path):
     assert run.stderr.strip() == (
         "deepchorale compose: error: harmoniser 'markov' is not one of coconet, gan, gan+coconet"
     )
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said", "steps"), [(40.0, "x2: a chorale's pace", 256), (20.0, "too long", 128)]
+)
+def test_a_tune_in_eighths_is_paced_like_a_chorale_unless_it_then_outlasts_the_target(
+    tmp_path, seconds, said, steps
+):
+    midi = pretty_midi.PrettyMIDI(initial_tempo=96.0)
+    line = pretty_midi.Instrument(0)
+    line.notes = [
+        pretty_midi.Note(80, 67 + [0, 2, 4, 5][i % 4], i * 0.3125, (i + 1) * 0.3125) for i in range(64)
+    ]
+    midi.instruments.append(line)  # 64 eighths at 96 qpm: 20 s as written, 40 s at a chorale's pace
+    midi.write(str(tmp_path / "eighths.mid"))
+    cfg = compose_config([f"melody={tmp_path / 'eighths.mid'}", f"duration.target_seconds={seconds}"])
+    melody, pace = read_melody(cfg)
+    assert said in pace and melody.num_steps == steps

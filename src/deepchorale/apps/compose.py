@@ -23,12 +23,25 @@ def report(stage: str, seconds: float) -> None:
     print(f"{stage}: {seconds:.1f} s", flush=True)
 
 
-def read_melody(cfg: DictConfig) -> tuple[Melody, int]:
-    """The tune as compose sets it, and the factor its note values were stretched by (chorale_pace)."""
-    from deepchorale.compose.melody import at_chorale_pace, load_melody, with_given_key_and_tempo
+def read_melody(cfg: DictConfig) -> tuple[Melody, str | None]:
+    """The tune as compose sets it, and a line saying how chorale_pace changed it (None: it did not).
+    A tune that at a chorale's pace would outlast the target (and be cut) keeps its note values."""
+    from deepchorale.compose.form import plan_form
+    from deepchorale.compose.melody import MelodyError, at_chorale_pace, load_melody, with_given_key_and_tempo
 
     melody = with_given_key_and_tempo(load_melody(str(cfg.melody), cfg.melody_track), cfg.key, cfg.qpm)
-    return at_chorale_pace(melody) if cfg.chorale_pace else (melody, 1)
+    if not cfg.chorale_pace:
+        return melody, None
+    paced, factor = at_chorale_pace(melody)
+    if factor == 1:
+        return melody, None
+    try:
+        whole = plan_form(paced, cfg.duration.target_seconds, cfg.duration.max_tempo_change).num_steps
+    except MelodyError:
+        whole = 0
+    if whole < paced.num_steps:
+        return melody, f"the tune's note values as written: at a chorale's pace (x{factor}) it is too long"
+    return paced, f"the tune's note values x{factor}: a chorale's pace (chorale_pace=false: as written)"
 
 
 def load_models(cfg: DictConfig) -> SimpleNamespace:
@@ -53,10 +66,9 @@ def compose_one(cfg: DictConfig, models: SimpleNamespace, output_dir: Path) -> d
     from deepchorale.compose.settings import SettingsError, stage_settings
 
     try:
-        melody, factor = read_melody(cfg)
-        if factor > 1:
-            print(f"the tune's note values x{factor}: a chorale's pace, one harmony per note "
-                  "(chorale_pace=false keeps them as written)")  # fmt: skip
+        melody, pace = read_melody(cfg)
+        if pace:
+            print(pace)
         composition = compose_track(
             melody,
             models.harmoniser,
