@@ -197,7 +197,10 @@ def test_a_multirun_survives_a_failing_job_and_names_it(tiny_weights, tmp_path):
                       f"hydra.sweep.dir={sweep}", "-m", weights=tiny_weights, cwd=tmp_path)  # fmt: skip
     assert run.returncode == 2
     last = run.stderr.strip().splitlines()[-1]
-    assert last == "deepchorale compose: error: 1 job(s) failed: 1 (melody=does_not_exist.mid)"
+    assert last == (
+        f"deepchorale compose: error: 1 job(s) failed: 1 (melody=does_not_exist.mid) in {sweep / '1'}: "
+        "melody file does_not_exist.mid not found"
+    )
     assert "Traceback" not in run.stderr
     for job, melody in ((0, "ode_to_joy"), (2, "twinkle_twinkle")):
         results = json.loads((sweep / str(job) / "results.json").read_text())
