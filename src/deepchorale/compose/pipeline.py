@@ -1,6 +1,6 @@
 """The composition pipeline: melody -> form -> harmony -> embellishment -> ornaments -> a Chorale.
 
-    melody (read, key/meter/tempo detected or given, placed in the soprano range)
+    melody (read, key/meter/tempo detected or given, placed where Bach's sopranos sing)
       -> plan_form: sections fitted to the target duration, ending in the home key
       -> harmonize: Coconet, annealed blocked Gibbs under the whole soprano line, tonic bass at the end
                     (or the GAN, bar by bar, with `sampler`: compose harmoniser=gan; or the GAN's
