@@ -89,7 +89,7 @@ def test_a_bundle_outside_its_run_is_never_read(tmp_path, capsys, secret, trick)
     assert code == 0, err
     rows = leaderboard(output)
     assert rows["crafted"]["status"] == "failed" and "outside the run folder" in rows["crafted"]["note"]
-    assert rows["honest"]["rank"] == 1 and "winner: honest" in out
+    assert rows["honest"]["rank"] == 1 and "its best track: honest" in out
     assert "id_ed25519" not in every_file(output) and "track.wav" not in every_file(output)
     assert (output / BUNDLE / f"{BUNDLE}.wav").is_file()  # the honest run's track
 
