@@ -1,10 +1,11 @@
 """compose's stages choose between their candidates with the critic, reproducibly."""
 
+import numpy as np
 import pytest
 
 from deepchorale.compose.critic import Critic
 from deepchorale.compose.melody import load_melody
-from deepchorale.compose.pipeline import compose_track
+from deepchorale.compose.pipeline import bass_on_eighths, compose_track
 from deepchorale.compose.settings import compose_config, default_stage_settings, load_articulator
 from deepchorale.evaluation.metrics.repeated_note_rate import repeated_note_rate
 from deepchorale.models.weights import load_model
@@ -62,3 +63,13 @@ def test_the_articulator_strikes_held_inner_notes_again_and_nothing_else(models)
     assert repeated_note_rate(tied)["alto"] == repeated_note_rate(tied)["tenor"] == 0.0
     assert 0.05 < rates["alto"] < 0.45 and 0.05 < rates["tenor"] < 0.45  # Bach: p10-p90 0.14-0.33, 0.11-0.28
     assert (compose(True).onsets == articulated.onsets).all()  # reproducible
+
+
+def test_the_bass_moves_on_the_8th_grid_only():
+    upper = [[72] * 8, [67] * 8, [64] * 8]
+    pitches = np.array([*upper, [48, 48, 50, 52, 52, 53, 55, 55]])  # C . D E . F G .
+    held = bass_on_eighths(pitches, pickup=0)
+    assert held[3].tolist() == [48, 48, 50, 50, 52, 52, 55, 55]  # E starts a 16th later, the 16th F is gone
+    assert np.array_equal(held[:3], pitches[:3])
+    # With a one-16th pickup the 8th grid is shifted by one step.
+    assert bass_on_eighths(pitches, pickup=1)[3].tolist() == [48, 48, 48, 52, 52, 53, 53, 55]
