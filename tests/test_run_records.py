@@ -6,7 +6,8 @@ import pytest
 
 from deepchorale.run_records import RecordError, bundle_name, figures, lookup, read_results, write_results
 from deepchorale.search.worker import objective_values
-from deepchorale.selection.leaderboard import SelectionError, find_runs, rank
+from deepchorale.selection.leaderboard import rank
+from deepchorale.selection.runs import SelectionError, find_runs
 
 # Figures as train, compose and a search summary nest them: names with slashes and with dots.
 RESULTS = {

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from deepchorale.cli import main as cli
+from tests.apps.test_select import select
 
 BUNDLE = "j-s-bot-deepchorale-baroque"
 NO_RAILS = "guard_rails.metrics=[]"
@@ -35,16 +35,6 @@ def make_run(folder: Path, score: float, overrides: list[str] | None = None, **r
     record = {"judge_score": score, "bundle": str(bundle), **results}
     (folder / "results.json").write_text(json.dumps(record))
     return folder
-
-
-def select(*overrides: str, capsys) -> tuple[int, str, str]:
-    try:
-        cli(["select", *overrides])
-        code = 0
-    except SystemExit as stop:
-        code = stop.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def leaderboard(output: Path) -> dict[str, dict]:

@@ -7,16 +7,8 @@ import numpy as np
 import pytest
 
 from deepchorale.evaluation.reference import REFERENCE_PATH, read_reference
-from deepchorale.selection.leaderboard import (
-    Run,
-    SelectionError,
-    configurations,
-    find_runs,
-    guard_rails,
-    pareto_front,
-    rank,
-    winner,
-)
+from deepchorale.selection.leaderboard import configurations, guard_rails, pareto_front, rank, winner
+from deepchorale.selection.runs import Run, SelectionError, find_runs
 
 RAILS_METRICS = ["parallel_fifths", "parallel_octaves", "triad_or_seventh_rate"]
 

@@ -7,8 +7,9 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 
 from deepchorale.evaluation.reference import REFERENCE_PATH
-from deepchorale.selection.leaderboard import Run, guard_rails, rank
+from deepchorale.selection.leaderboard import guard_rails, rank
 from deepchorale.selection.report import ASSETS, judge_band, write_report
+from deepchorale.selection.runs import Run
 from tests.conftest import REPO
 
 

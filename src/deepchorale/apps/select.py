@@ -90,8 +90,9 @@ def to_csv(table_rows: list[dict]) -> str:
 
 @hydra_app("select")
 def main(cfg: DictConfig, output_dir: Path) -> dict:
-    from deepchorale.selection.leaderboard import SelectionError, find_runs, guard_rails, rank, rows, winner
+    from deepchorale.selection.leaderboard import guard_rails, rank, rows, winner
     from deepchorale.selection.report import JUDGE_KEY, judge_band, write_report  # see `deepchorale.apps`
+    from deepchorale.selection.runs import SelectionError, find_runs
     from deepchorale.selection.submission import export_submission
 
     runs = list(cfg.runs) if isinstance(cfg.runs, ListConfig) else str(cfg.runs)
