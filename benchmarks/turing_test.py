@@ -1,13 +1,14 @@
 """An automated Turing test of compose: can discriminators trained from scratch tell its
 harmonisations of Bach's test-split sopranos from Bach's own, two bars at a time?
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/turing_test.py [--chorales 12] [--seeds 0 1]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/turing_test.py [--chorales 12] [--seeds 0 1] [override ...]
 
 The first `--chorales` test chorales (id order) are harmonised by `deepchorale compose` at its
-shipped settings (`compose/bach_sopranos.py`: no form, each stage's output kept); per stage,
-gradient-boosted trees on window features and a small CNN on piano rolls are cross-validated
-against Bach's windows, grouped by chorale (`evaluation/turing_test.py`), beside the
-Bach-against-Bach control. What `deepchorale evaluate mode=turing` runs, with timings.
+shipped settings or with the compose overrides given (`compose/bach_sopranos.py`: no form, each
+stage's output kept); per stage, gradient-boosted trees on window features and a small CNN on
+piano rolls are cross-validated against Bach's windows, grouped by chorale
+(`evaluation/turing_test.py`), beside the Bach-against-Bach control. What
+`deepchorale evaluate mode=turing` runs, with timings.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def main() -> None:
     parser.add_argument("--bootstrap", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0, help="the discriminators' and the control's")
     parser.add_argument("--out", default="benchmarks/results/turing_test.json")
+    parser.add_argument("overrides", nargs="*", help="compose config overrides, e.g. embellish.enabled=false")
     args = parser.parse_args()
     test_split = bach_split("test", os.environ.get("DEEPCHORALE_CACHE", ".cache/deepchorale"))
     bach = test_split[: args.chorales]
@@ -44,7 +46,7 @@ def main() -> None:
 
     start = time.perf_counter()
     stages, stage_seconds = harmonise_sopranos(
-        bach, compose_config(), args.seeds, progress=lambda line: print(line, flush=True)
+        bach, compose_config(args.overrides), args.seeds, progress=lambda line: print(line, flush=True)
     )
     harmonising = time.perf_counter() - start
     start = time.perf_counter()

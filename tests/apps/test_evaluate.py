@@ -157,9 +157,11 @@ def test_the_csv_has_a_row_per_piece_and_empty_cells_for_missing_values(tmp_path
     assert rows[0]["judge_score"] == "" and rows[1]["judge_score"] == "80.0"
 
 
-# compose at debug speed: a couple of Gibbs steps, one small revision, a few AR-CNN iterations
+# compose at debug speed: a couple of Gibbs steps, one small revision, a few AR-CNN iterations (the
+# AR-CNN step turned on, so that every stage compose has is reported)
 QUICK_COMPOSE = ("harmonize.steps=2", "revise.rounds=1", "revise.proposals=1", "revise.steps=2",
-                 "embellish.iterations=5", "embellish.candidates=1", "ornaments.candidates=2")  # fmt: skip
+                 "embellish.enabled=true", "embellish.iterations=5", "embellish.candidates=1",
+                 "ornaments.candidates=2")  # fmt: skip
 QUICK_TURING = ("mode=turing", "turing.chorales=4", f"turing.compose=[{','.join(map(repr, QUICK_COMPOSE))}]",
                 "turing.discriminators.folds=2", "turing.discriminators.cnn_epochs=1",
                 "bootstrap_resamples=50")  # fmt: skip

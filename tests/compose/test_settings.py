@@ -25,7 +25,9 @@ def settings(*overrides):
 
 
 def test_every_stage_gets_its_typed_settings_from_the_config():
-    built = settings("harmonize.temperature=0.7", "harmonize.voice_leading.parallels=3")
+    built = settings(
+        "harmonize.temperature=0.7", "harmonize.voice_leading.parallels=3", "embellish.enabled=true"
+    )
     harmony, embellishment, ornaments = built["harmony"], built["embellishment"], built["ornaments"]
     assert isinstance(harmony, HarmonySettings) and harmony.temperature == 0.7
     assert isinstance(harmony.voice_leading, VoiceLeadingPrior) and harmony.voice_leading.parallels == 3
@@ -35,7 +37,7 @@ def test_every_stage_gets_its_typed_settings_from_the_config():
 
 
 def test_a_disabled_stage_has_no_settings_and_the_prior_can_be_turned_off():
-    built = settings("embellish.enabled=false", "ornaments.enabled=false", "harmonize.voice_leading=null")
+    built = settings("ornaments.enabled=false", "harmonize.voice_leading=null")
     assert built["embellishment"] is None and built["ornaments"] is None
     assert built["harmony"].voice_leading is None
     assert isinstance(settings()["revision"], RevisionSettings)
@@ -49,7 +51,8 @@ def test_the_python_api_defaults_are_the_clis():
         cli = stage_settings(compose("compose"))
     api = default_stage_settings()
     assert api == cli
-    assert api["harmony"].temperature == 0.5 and api["embellishment"].max_remove_fraction == 0.0
+    assert api["harmony"].temperature == 0.5 and api["harmony"].voice_leading.fifthless_chords
+    assert api["embellishment"] is None  # the AR-CNN step is off by default (conf/compose.yaml)
     assert default_stage_settings(["harmonize.steps=7"])["harmony"].steps == 7
 
 

@@ -29,7 +29,12 @@ def tiny_generators() -> dict[str, ExampleWriter]:
 def shipped():
     """Each model's sampler as compose uses it, with few iterations (the nets are untrained)."""
     stages = default_stage_settings(
-        ["harmonize.steps=3", "embellish.iterations=8", "embellish.max_notes_to_add=8"]
+        [
+            "harmonize.steps=3",
+            "embellish.enabled=true",
+            "embellish.iterations=8",
+            "embellish.max_notes_to_add=8",
+        ]
     )
     return {"coconet": stages["harmony"], "arcnn": stages["embellishment"]}
 

@@ -70,6 +70,21 @@ def test_chord_membership():
     assert forms_chord(resting, CANDIDATES)[0, 2, 0, 62 - ONEHOT_LOW]  # not judged while a voice rests
 
 
+def test_fifthless_chords_accept_a_triad_or_seventh_without_its_fifth_and_nothing_else():
+    doubled_roots = state((72, 64, 60, 48))  # C5 ? C4 C3: the alto's pitch is the chord's only other class
+    strict, fifthless = (
+        forms_chord(doubled_roots, CANDIDATES, fifthless)[0, 1, 0] for fifthless in (False, True)
+    )
+    thirds = {64: "C major", 63: "C minor", 69: "A minor", 68: "Ab major"}
+    for pitch in (64, 63, 69, 68, 67, 60, 70, 62):  # the thirds, then G, C, Bb and D: no third
+        assert not strict[pitch - ONEHOT_LOW], pitch  # two pitch classes are never a complete chord
+        assert bool(fifthless[pitch - ONEHOT_LOW]) == (pitch in thirds), pitch
+    dominant = state((71, 65, 55, 43))  # B4 ? G3 G2: the alto's F makes G7 without its D
+    assert not forms_chord(dominant, CANDIDATES)[0, 1, 0, 65 - ONEHOT_LOW]
+    assert forms_chord(dominant, CANDIDATES, fifthless=True)[0, 1, 0, 65 - ONEHOT_LOW]
+    assert forms_chord(dominant, CANDIDATES)[0, 1, 0, 62 - ONEHOT_LOW]  # D: G major, complete
+
+
 def test_range_charges_the_pitches_the_register_metric_counts_by_their_distance():
     outside = semitones_outside_register(CANDIDATES)
     for voice, name in enumerate(VOICES):

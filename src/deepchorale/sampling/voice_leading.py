@@ -14,7 +14,8 @@ where E adds a fixed penalty for each rule the pitch would break against the cel
 - `crossing`: sounding above the voice above or below the voice below;
 - `spacing`: more than an octave from the neighbouring upper voice (soprano-alto, alto-tenor);
 - `non_chord`: a pitch-class set with the other voices that is not a complete triad or seventh
-  (`evaluation.metrics.triad_or_seventh_rate`): Bach's passing tones survive a moderate penalty;
+  (`evaluation.metrics.triad_or_seventh_rate`), or with `fifthless_chords` one without its fifth
+  (`data.chords.FIFTH_OMITTED`): Bach's passing tones survive a moderate penalty;
 - `range`: per semitone outside the voice's register in Bach (`data.registers.bach_bands`, p2-p98 of
   his notes, the bands `evaluation.metrics.register_outlier_rate` counts): Coconet's inner voices
   drift high and hug the soprano without it.
@@ -32,7 +33,7 @@ import torch
 from torch import Tensor
 
 from deepchorale.data.chorale import REST
-from deepchorale.data.chords import IS_CHORD
+from deepchorale.data.chords import IS_CHORD, IS_CHORD_OR_FIFTHLESS
 from deepchorale.data.convert import ONEHOT_HIGH, ONEHOT_LOW
 from deepchorale.data.registers import bach_bands
 
@@ -49,6 +50,9 @@ class VoiceLeadingPrior:
     spacing: float
     non_chord: float
     range: float
+    # `non_chord` also accepts triads and sevenths without their fifth; the default is for the
+    # samplers stored in weights files from before it (conf/sampler/coconet.yaml turns it on).
+    fifthless_chords: bool = False
 
     def penalty(self, state: Tensor) -> Tensor:
         """(B, 4, T) current pitches (−1 = rest) -> (B, 4, T, 46) energy of every candidate pitch."""
@@ -60,7 +64,7 @@ class VoiceLeadingPrior:
             crossing, spacing = crossing_and_spacing(state, candidates)
             energy += self.crossing * crossing + self.spacing * spacing
         if self.non_chord:
-            energy += self.non_chord * ~forms_chord(state, candidates)
+            energy += self.non_chord * ~forms_chord(state, candidates, self.fifthless_chords)
         if self.range:
             energy += self.range * semitones_outside_register(candidates)[None, :, None, :]
         return energy
@@ -139,10 +143,11 @@ def semitones_outside_register(candidates: Tensor) -> Tensor:
     return (below + above).float()
 
 
-def forms_chord(state: Tensor, candidates: Tensor) -> Tensor:
+def forms_chord(state: Tensor, candidates: Tensor, fifthless: bool = False) -> Tensor:
     """(B, 4, T, P) bool: the candidate's pitch class and the other voices' form a complete triad
-    or seventh. Steps where another voice rests are not judged (True), as the metric skips them."""
-    is_chord = torch.from_numpy(IS_CHORD).to(state.device)
+    or seventh (with `fifthless`, or one without its fifth). Steps where another voice rests are
+    not judged (True), as the metric skips them."""
+    is_chord = torch.from_numpy(IS_CHORD_OR_FIFTHLESS if fifthless else IS_CHORD).to(state.device)
     bits = torch.where(state != REST, 1 << (state.clamp(min=0) % 12), 0)  # (B, 4, T)
     result = torch.ones((*state.shape, candidates.numel()), dtype=torch.bool, device=state.device)
     candidate_bits = (1 << (candidates % 12)).view(1, 1, -1)
