@@ -73,3 +73,14 @@ def test_the_bass_moves_on_the_8th_grid_only():
     assert np.array_equal(held[:3], pitches[:3])
     # With a one-16th pickup the 8th grid is shifted by one step.
     assert bass_on_eighths(pitches, pickup=1)[3].tolist() == [48, 48, 48, 52, 52, 53, 53, 55]
+
+
+def test_a_bass_note_off_the_grid_starts_early_where_starting_late_makes_parallels():
+    # The alto falls F4 -> E4 on the 8th; the bass's E3 comes a 16th early. Started late it would
+    # fall F3 -> E3 with the alto: octaves; started early it moves a 16th before the alto.
+    pitches = np.array([[72] * 6, [65, 65, 64, 64, 64, 64], [60] * 6, [53, 52, 52, 52, 52, 52]])
+    assert bass_on_eighths(pitches, pickup=0)[3].tolist() == [52, 52, 52, 52, 52, 52]
+    # Where both choices make parallels (late: octaves with the alto into the 8th; early: fifths
+    # with the tenor), the note starts late as usual.
+    both = np.array([[72] * 6, [62, 62, 65, 64, 64, 64], [57, 57, 59, 59, 59, 59], [50, 50, 53, 52, 52, 52]])
+    assert bass_on_eighths(both, pickup=0)[3].tolist() == [50, 50, 53, 53, 52, 52]

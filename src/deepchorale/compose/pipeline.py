@@ -76,14 +76,39 @@ def with_soprano_onsets(pitches: np.ndarray, soprano_onsets: np.ndarray, melody:
 
 
 def bass_on_eighths(pitches: np.ndarray, pickup: int) -> np.ndarray:
-    """The bass holding its note through every 16th off the 8th grid: a bass note starting there
-    starts a 16th later, a 16th-long one is gone. Bach's basses move in 8ths (0.1 % of his bass
-    onsets fall between them); Coconet's 16th-step cells and revise's short redraws do not know it."""
-    bass = pitches[3].copy()
-    for step in range(1, len(bass)):
-        if (step - pickup) % 2:
-            bass[step] = bass[step - 1]
-    return np.concatenate([pitches[:3], bass[None]])
+    """The bass moving on the 8th grid only: each 8th holds one bass pitch, the one its first 16th
+    had (a note starting on the off-16th starts a 16th later; a 16th-long one is gone), unless that
+    moves in parallel fifths or octaves with an upper voice and the off-16th's pitch does not: then
+    the note starts a 16th early. Bach's basses move in 8ths (0.1 % of his bass onsets fall between
+    them); Coconet's 16th-step cells and revise's short redraws do not know it, and their sampler
+    never saw the parallels a shifted note can make (three in the default track before the choice)."""
+    held = pitches.copy()
+    for start in range(pickup % 2, pitches.shape[1], 2):  # each 8th's first step
+        stop = min(start + 2, pitches.shape[1])
+        first, second = pitches[3, start], pitches[3, stop - 1]
+        held[3, start:stop] = first
+        if second != first and _bass_parallels(held, start, stop):
+            held[3, start:stop] = second
+            if _bass_parallels(held, start, stop):
+                held[3, start:stop] = first
+    return held
+
+
+def _bass_parallels(pitches: np.ndarray, start: int, stop: int) -> bool:
+    """The bass moves in parallel fifths or octaves with an upper voice into `start` or out of
+    `stop - 1` (steps past the ends, or rests, make no motion)."""
+    for before, after in ((start - 1, start), (stop - 1, stop)):
+        if before < 0 or after >= pitches.shape[1]:
+            continue
+        bass_from, bass_to = pitches[3, before], pitches[3, after]
+        for voice_from, voice_to in zip(pitches[:3, before], pitches[:3, after]):
+            if REST in (bass_from, bass_to, voice_from, voice_to) or bass_from == bass_to:
+                continue
+            same_direction = np.sign(int(voice_to) - voice_from) == np.sign(int(bass_to) - bass_from)
+            interval = (int(voice_from) - bass_from) % 12
+            if same_direction and interval in (0, 7) and (int(voice_to) - bass_to) % 12 == interval:
+                return True
+    return False
 
 
 def compose_track(

@@ -10,6 +10,8 @@ deep NADE and generative stochastic networks":
     p_n = max(pmin, pmax - n * (pmax - pmin) / (nu * N)),   pmin=0.1, pmax=0.9, nu=0.7, N = 4 T
 
 A sampler only needs `model_fn(onehot, mask) -> logits`, so it can be tested with a toy function.
+With a voice-leading prior the chain ends with whole-note moves for the notes it left in parallels
+(`sampling.note_moves`: one cell at a time cannot move a note).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from torch import Tensor
 from deepchorale.data.chorale import REST
 from deepchorale.data.convert import ONEHOT_HIGH, ONEHOT_LOW, ONEHOT_PITCHES
 from deepchorale.sampling.draws import uniform
+from deepchorale.sampling.note_moves import parallel_note_moves
 from deepchorale.sampling.voice_leading import VoiceLeadingPrior
 
 # (onehot (B, 4, T, 46) float, mask (B, 4, T) bool, True = hidden) -> logits (B, 4, T, 46)
@@ -147,4 +150,10 @@ def gibbs_sample(
         probability = block_probability(step, steps, schedule, pmin, pmax, nu, constant_probability)
         block = mask & (uniform(tuple(mask.shape), generator, mask.device) < probability)
         state = redraw(state, block)
+    if prior is not None and prior.parallels:
+
+        def logits_of(current: Tensor, block: Tensor) -> Tensor:
+            return model_fn(pitch_onehot(current), block)
+
+        state = parallel_note_moves(logits_of, state, mask, prior, temperature, generator)
     return state

@@ -112,6 +112,14 @@ def parallel_count(state: Tensor, candidates: Tensor) -> Tensor:
     return count
 
 
+def parallel_cells(state: Tensor) -> Tensor:
+    """(B, 4, T) bool: the sounding cells whose own pitch moves in parallels with another voice."""
+    candidates = torch.arange(ONEHOT_LOW, ONEHOT_HIGH + 1, device=state.device)
+    index = (state.clamp(ONEHOT_LOW, ONEHOT_HIGH) - ONEHOT_LOW).long()
+    counts = parallel_count(state, candidates).gather(-1, index[..., None])[..., 0]
+    return (counts > 0) & (state != REST)
+
+
 def crossing_and_spacing(state: Tensor, candidates: Tensor) -> tuple[Tensor, Tensor]:
     """(B, 4, T, P) each: the candidate crosses a neighbouring voice; it is more than an octave
     from a neighbouring upper voice (soprano-alto, alto-tenor)."""
