@@ -176,9 +176,12 @@ def compare(rows: list[dict], bach_rows: list[dict]) -> dict[str, dict]:
 
 
 def per_stage(results: list[dict], groups: list[str]) -> dict[str, dict]:
-    """Each stage's judge and critic scores (results.json `stage_metrics`), all tracks and per group."""
+    """Each stage's judge and critic scores (results.json `stage_metrics`), all tracks and per group;
+    stages no track ran (embellish is off by default) are left out."""
     table = {}
     for stage in STAGES:
+        if not any(stage in r.get("stage_metrics", {}) for r in results):
+            continue
         table[stage] = {}
         for key in JUDGES:
             values = [r["stage_metrics"][stage][key] for r in results if stage in r.get("stage_metrics", {})]
