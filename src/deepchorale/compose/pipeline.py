@@ -81,7 +81,7 @@ def bass_on_eighths(pitches: np.ndarray, pickup: int) -> np.ndarray:
     moves in parallel fifths or octaves with an upper voice and the off-16th's pitch does not: then
     the note starts a 16th early. Bach's basses move in 8ths (0.1 % of his bass onsets fall between
     them); Coconet's 16th-step cells and revise's short redraws do not know it, and their sampler
-    never saw the parallels a shifted note can make (three in the default track before the choice)."""
+    never saw the parallels a shifted note can make (the default track's harmony gained one so)."""
     held = pitches.copy()
     for start in range(pickup % 2, pitches.shape[1], 2):  # each 8th's first step
         stop = min(start + 2, pitches.shape[1])
