@@ -49,5 +49,5 @@ def test_the_benchmark_runs_end_to_end(tmp_path):
     result = json.loads(out.read_text())
     assert result["tracks_composed"] == len(BUILTIN_MELODIES)
     assert set(result["figures"]) == set(script.FIGURES)
-    assert set(result["stages"]) == set(script.STAGES)
+    assert set(result["stages"]) == set(script.STAGES) - {"embellish"}  # the AR-CNN step is off by default
     assert set(result["stages"]["revise"]) == set(script.JUDGES)
