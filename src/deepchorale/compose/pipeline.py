@@ -36,6 +36,7 @@ from deepchorale.models.arcnn import Arcnn
 from deepchorale.models.articulation import Articulator, bar_phase
 from deepchorale.models.gan import GanSettings
 from deepchorale.models.protocol import Infiller
+from deepchorale.sampling.voice_leading import parallel_cells
 
 
 @dataclass
@@ -96,19 +97,10 @@ def bass_on_eighths(pitches: np.ndarray, pickup: int) -> np.ndarray:
 
 def _bass_parallels(pitches: np.ndarray, start: int, stop: int) -> bool:
     """The bass moves in parallel fifths or octaves with an upper voice into `start` or out of
-    `stop - 1` (steps past the ends, or rests, make no motion)."""
-    for before, after in ((start - 1, start), (stop - 1, stop)):
-        if before < 0 or after >= pitches.shape[1]:
-            continue
-        bass_from, bass_to = pitches[3, before], pitches[3, after]
-        for voice_from, voice_to in zip(pitches[:3, before], pitches[:3, after]):
-            if REST in (bass_from, bass_to, voice_from, voice_to) or bass_from == bass_to:
-                continue
-            same_direction = np.sign(int(voice_to) - voice_from) == np.sign(int(bass_to) - bass_from)
-            interval = (int(voice_from) - bass_from) % 12
-            if same_direction and interval in (0, 7) and (int(voice_to) - bass_to) % 12 == interval:
-                return True
-    return False
+    `stop - 1`: the prior's own test (`parallel_cells`) on the steps around them."""
+    low, high = max(start - 1, 0), min(stop + 1, pitches.shape[1])
+    window = torch.from_numpy(pitches[None, :, low:high].astype(np.int64))
+    return bool(parallel_cells(window)[0, 3, [start - low, stop - 1 - low]].any())
 
 
 def compose_track(
