@@ -55,8 +55,9 @@ if ! pgrep -x munged >/dev/null; then
   chmod 400 /etc/munge/munge.key
   runuser -u munge -- /usr/sbin/munged
 fi
-pkill -x slurmctld 2>/dev/null || true
-pkill -x slurmd 2>/dev/null || true
+# An earlier cluster's daemons and job steps go first: a clean start restarts job ids at 1, and a
+# step left running would report its job's end to the new controller (see stop_local_cluster.sh).
+bash "$(dirname "$0")/stop_local_cluster.sh"
 sleep 0.5
 slurmctld -c -f "$SLURM_CONF" # -c: a clean start, so job ids and state from an old run never leak in
 slurmd -f "$SLURM_CONF"

@@ -19,20 +19,59 @@ needs_slurm = pytest.mark.skipif(
 )
 
 
+def start_cluster(state: Path) -> dict:
+    start = subprocess.run(["bash", str(REPO / "slurm" / "start_local_cluster.sh"), str(state)],
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert start.returncode == 0, start.stderr
+    return {**os.environ, "SLURM_CONF": str(state / "slurm.conf"), "DEEPCHORALE_CACHE": str(CACHE_DIR)}
+
+
+def stop_cluster(state: Path) -> None:
+    subprocess.run(["bash", str(REPO / "slurm" / "stop_local_cluster.sh"), str(state)], timeout=60)
+
+
 @pytest.fixture
 def slurm_env(tmp_path_factory):
     # A cluster per test: when a job step's completion races its job's end, slurmctld can keep the
     # node's CPUs allocated after the job is done, and every later job of that cluster would wait.
     state = tmp_path_factory.mktemp("slurm")
-    start = subprocess.run(
-        ["bash", str(REPO / "slurm" / "start_local_cluster.sh"), str(state)],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    yield start_cluster(state)
+    stop_cluster(state)
+
+
+def sbatch(env: dict, *args: str) -> str:
+    submit = subprocess.run(
+        ["sbatch", "--parsable", *args], env=env, capture_output=True, text=True, timeout=60
     )
-    assert start.returncode == 0, start.stderr
-    yield {**os.environ, "SLURM_CONF": str(state / "slurm.conf"), "DEEPCHORALE_CACHE": str(CACHE_DIR)}
-    subprocess.run(["bash", str(REPO / "slurm" / "stop_local_cluster.sh")], timeout=60)
+    assert submit.returncode == 0, submit.stderr
+    return submit.stdout.strip().split(";")[0]
+
+
+def job_states(env: dict) -> str:
+    return subprocess.run(["squeue", "-h", "-o", "%i %T"], env=env, capture_output=True, text=True,
+                          timeout=60).stdout  # fmt: skip
+
+
+@needs_slurm
+def test_a_stopped_cluster_leaves_no_job_step_to_end_the_next_clusters_job(tmp_path):
+    """A job step left running outlived its controller, kept retrying to report its job's end, and
+    reached the next cluster's controller, which then ended that cluster's job 1: a search worker,
+    mid-trial (CI, 2026-12-06). Stopping a cluster now ends its jobs and their steps."""
+    first = start_cluster(tmp_path / "first")
+    try:
+        sbatch(first, f"--output={tmp_path}/old.out", "--wrap", "srun sleep 10")
+        wait_for(lambda: "RUNNING" in job_states(first), 30, "the first cluster's job to run")
+    finally:
+        stop_cluster(tmp_path / "first")
+    assert not subprocess.run(["pgrep", "-x", "slurmstepd"], capture_output=True).stdout
+    second = start_cluster(tmp_path / "second")
+    try:
+        output = tmp_path / "new.out"
+        assert sbatch(second, f"--output={output}", "--wrap", "sleep 12; echo finished") == "1"
+        wait_for(lambda: "finished" in output.read_text() if output.is_file() else False, 60, "the new job 1")
+    finally:
+        stop_cluster(tmp_path / "second")
+    assert "CANCELLED" not in output.read_text()
 
 
 @needs_slurm

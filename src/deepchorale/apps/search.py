@@ -12,6 +12,7 @@ and that the task's config knows every parameter (one line, exit 2, otherwise).
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -150,6 +151,9 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
     make_sampler(cfg.seed)  # a bad sampler config fails here, before the study is touched
     if search.pruner:
         hydra.utils.instantiate(search.pruner)
+    # A line per trial as it ends, also in a Slurm log (a file, so block-buffered by default): a
+    # worker's log shows where it is, and a worker that ends abruptly still shows what it did.
+    sys.stdout.reconfigure(line_buffering=True)
     print(f"study {search.study_name}: {search.storage} -> {search.study_dir}/trials/")
     try:
         results = run_worker(search, make_sampler, seed=cfg.seed, worker=int(cfg.search.worker))
