@@ -15,7 +15,7 @@ every machine (`tests/benchmarks/test_melody_suite.py` checks the committed one 
   lists a song's variants together), at compose's default 96 qpm. Not
   `ryansMammoth`: the judges were trained on composed tracks of its tunes.
 "Accepts" is compose's own check: the tune read back from the written file fits the soprano's
-reach and plans as a 60 s track (`place_in_bach_register`, `plan_form`, compose's `duration`).
+reach and plans as a 60 s track (`place_in_register`, `plan_form`, compose's `duration`).
 
 Each tune is a one-track MIDI file (tempo, meter, pickup as a short first bar, key signature)
 written by `data.convert.to_midi`; `manifest.json` names each file's source and the command.
@@ -37,7 +37,7 @@ from omegaconf import DictConfig
 
 from deepchorale.atomic import write_json
 from deepchorale.compose.form import plan_form
-from deepchorale.compose.melody import Melody, MelodyError, load_melody, place_in_bach_register
+from deepchorale.compose.melody import Melody, MelodyError, load_melody, place_in_register
 from deepchorale.compose.settings import compose_config
 from deepchorale.data.chorale import REST, STEPS_PER_QUARTER, Chorale
 from deepchorale.data.convert import to_midi
@@ -84,7 +84,7 @@ def kept(melody: Melody, out: Path, duration: DictConfig) -> bool:
     path = out / f"{melody.name}.mid"
     write_tune(melody, path)
     try:
-        plan_form(place_in_bach_register(reads_back(path, melody)), duration.target_seconds,
+        plan_form(place_in_register(reads_back(path, melody)), duration.target_seconds,
                   duration.max_tempo_change)  # fmt: skip
     except MelodyError:
         path.unlink()

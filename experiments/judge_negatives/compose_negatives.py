@@ -27,7 +27,7 @@ from omegaconf import DictConfig
 
 from deepchorale.atomic import atomic_path, write_json
 from deepchorale.compose.form import plan_form
-from deepchorale.compose.melody import Melody, MelodyError, load_melody, place_in_bach_register
+from deepchorale.compose.melody import Melody, MelodyError, load_melody, place_in_register
 from deepchorale.compose.pipeline import compose_track
 from deepchorale.compose.settings import WITHOUT_CRITIC, compose_config, default_stage_settings
 from deepchorale.data.chorale import Chorale
@@ -77,7 +77,7 @@ def folk_tunes(count: int, duration: DictConfig) -> list[Melody]:
         if len(tunes) == count:
             break
         try:
-            tune = place_in_bach_register(load_melody(str(path)))
+            tune = place_in_register(load_melody(str(path)))
             plan_form(tune, duration.target_seconds, duration.max_tempo_change)
         except MelodyError:
             continue

@@ -5,7 +5,7 @@ import importlib.util
 import json
 
 from deepchorale.compose.form import plan_form
-from deepchorale.compose.melody import load_melody, place_in_bach_register
+from deepchorale.compose.melody import load_melody, place_in_register
 from deepchorale.compose.settings import compose_config
 from deepchorale.data.split import manifest_path
 from tests.conftest import CACHE_DIR, REPO
@@ -42,5 +42,5 @@ def test_compose_takes_every_suite_melody_as_a_60_s_track():
     for path in sorted(SUITE.glob("*.mid")):
         melody = load_melody(str(path))
         assert melody.name == path.stem
-        plan = plan_form(place_in_bach_register(melody), duration.target_seconds, duration.max_tempo_change)
+        plan = plan_form(place_in_register(melody), duration.target_seconds, duration.max_tempo_change)
         assert abs(plan.seconds() - duration.target_seconds) < 0.02 * duration.target_seconds, path.name

@@ -1,7 +1,7 @@
 import pytest
 
 from deepchorale.compose.form import plan_form, vary
-from deepchorale.compose.melody import MelodyError, load_melody, place_in_bach_register
+from deepchorale.compose.melody import MelodyError, load_melody, place_in_register
 from deepchorale.data.chorale import REST
 
 
@@ -9,7 +9,7 @@ from deepchorale.data.chorale import REST
     "name", ["ode_to_joy", "twinkle_twinkle", "new_world", "greensleeves", "ein_feste_burg"]
 )
 def test_every_tune_is_developed_to_a_minute(name):
-    melody = place_in_bach_register(load_melody(name))
+    melody = place_in_register(load_melody(name))
     plan = plan_form(melody, 60.0)
     assert plan.seconds() == pytest.approx(60.0)
     assert 0.75 <= plan.qpm / melody.qpm <= 1.25
@@ -24,7 +24,7 @@ def test_every_tune_is_developed_to_a_minute(name):
 
 
 def test_a_short_tune_is_never_just_looped():
-    melody = place_in_bach_register(load_melody("twinkle_twinkle"))
+    melody = place_in_register(load_melody("twinkle_twinkle"))
     plan = plan_form(melody, 120.0)
     kinds = [s.kind for s in plan.sections]
     assert {"reharmonise", "sequence", "vary"} <= set(kinds)
@@ -33,14 +33,14 @@ def test_a_short_tune_is_never_just_looped():
 
 
 def test_a_long_tune_is_cut_at_a_barline():
-    melody = place_in_bach_register(load_melody("ein_feste_burg"))
+    melody = place_in_register(load_melody("ein_feste_burg"))
     plan = plan_form(melody, 20.0)
     assert plan.seconds() == pytest.approx(20.0)
     assert plan.num_steps % 16 == melody.pickup % 16
 
 
 def test_variation_fills_thirds_with_passing_tones():
-    melody = place_in_bach_register(load_melody("twinkle_twinkle"))
+    melody = place_in_register(load_melody("twinkle_twinkle"))
     pitches, onsets = vary(melody)
     assert onsets.sum() > melody.onsets.sum() and onsets[melody.onsets].all()  # every tune note still starts
     changed = pitches != melody.pitches

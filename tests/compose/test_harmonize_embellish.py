@@ -17,7 +17,7 @@ from deepchorale.compose.embellish import (
     without_short_notes,
 )
 from deepchorale.compose.harmonize import harmonize, tonic_in_bass
-from deepchorale.compose.melody import load_melody, place_in_bach_register
+from deepchorale.compose.melody import load_melody, place_in_register
 from deepchorale.compose.settings import default_stage_settings
 from deepchorale.data.chorale import REST
 from deepchorale.data.convert import to_pianoroll
@@ -48,7 +48,7 @@ def harmony(shipped, **changes):
 
 @pytest.fixture(scope="module")
 def soprano():
-    return place_in_bach_register(load_melody("twinkle_twinkle")).pitches
+    return place_in_register(load_melody("twinkle_twinkle")).pitches
 
 
 def test_harmonize_clamps_the_soprano_and_the_final_tonic(nets, soprano, shipped):

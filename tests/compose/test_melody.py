@@ -8,10 +8,11 @@ from deepchorale.compose.melody import (
     at_chorale_pace,
     load_melody,
     melody_from_notes,
-    place_in_bach_register,
+    place_in_register,
 )
 from deepchorale.compose.tunes import BUILTIN_MELODIES
 from deepchorale.data.chorale import REST
+from deepchorale.data.registers import Registers
 
 
 @pytest.mark.parametrize("name", sorted(BUILTIN_MELODIES))
@@ -21,7 +22,7 @@ def test_builtin_tunes_fill_whole_bars(name):
     bar = 16 * tune.meter[0] // tune.meter[1]
     assert melody.num_steps % bar == 0  # whole bars; a pickup is completed by a short last bar
     assert melody.onsets[0] and melody.pitches[0] != REST
-    placed = place_in_bach_register(melody)
+    placed = place_in_register(melody)
     sounding = placed.pitches[placed.pitches != REST]
     assert np.array_equal(placed.pitches, melody.pitches)  # written where a chorale soprano sings
     assert sounding.min() >= 62 and sounding.max() <= 78  # Bach's soprano band, p2-p98
@@ -40,16 +41,23 @@ def quarter_notes(pitches, name="tune"):
 def test_the_octave_leaving_fewest_notes_outside_bachs_soprano_band_wins():
     # C4-A4: C4 is below the band (D4-F#5), 1 note of 10; an octave up 3 of 10 are above it.
     low = quarter_notes([60, 62, 64, 65, 67, 69, 67, 65, 64, 62])
-    assert compass(place_in_bach_register(low)) == (60, 69)
+    assert compass(place_in_register(low)) == (60, 69)
     high = quarter_notes([74, 76, 77, 79, 81, 79, 77, 76])  # three notes above the band, an octave down none
-    assert compass(place_in_bach_register(high)) == (62, 69)
+    assert compass(place_in_register(high)) == (62, 69)
+
+
+def test_a_tune_goes_where_the_corpus_sopranos_sing():
+    tune = quarter_notes([67, 69, 71, 72, 74, 72, 71, 69])  # G4-D5: inside Bach's soprano band
+    low_corpus = Registers(((50, 66), (45, 60), (40, 55), (30, 48)), (58, 52, 47, 40), "a low corpus")
+    assert compass(place_in_register(tune)) == (67, 74)
+    assert compass(place_in_register(tune, registers=low_corpus)) == (55, 62)  # an octave down
 
 
 def test_transposition_moves_the_key_only_when_asked():
     tune = quarter_notes([60, 62, 64, 65, 67, 65, 64, 62, 60])  # C major: two notes low, or one high
-    kept = place_in_bach_register(tune)
+    kept = place_in_register(tune)
     assert kept.key_tonic == tune.key_tonic == 0 and compass(kept) == (72, 79)
-    moved = place_in_bach_register(tune, transpose=True)
+    moved = place_in_register(tune, transpose=True)
     shift = compass(moved)[0] - 60
     assert compass(moved) == (60 + shift, 67 + shift) and moved.key_tonic == shift % 12
     assert compass(moved)[0] >= 62 and compass(moved)[1] <= 78  # inside the band, near its median
@@ -130,7 +138,7 @@ def test_a_tune_no_octave_makes_singable_is_refused(tmp_path):
     wide = [(36, 0, 1), (96, 1, 2), (60, 2, 3)]  # five octaves apart
     melody = load_melody(str(write_midi(tmp_path / "wide.mid", [(0, False, wide)])))
     with pytest.raises(MelodyError, match="no notes in a singable range"):
-        place_in_bach_register(melody)
+        place_in_register(melody)
 
 
 def line(spelled: str, transpose: int = 0) -> list[tuple[int, float, float]]:
@@ -210,7 +218,7 @@ def compass(melody) -> tuple[int, int]:
 def test_deepcomposer_samples_are_moved_by_octaves_into_the_soprano(tmp_path, sample, read, placed):
     melody = load_melody(deepcomposer_samples(tmp_path)[sample])
     assert compass(melody) == read  # the pop song yields its lead, not its bass, chords or drums
-    moved = place_in_bach_register(melody)
+    moved = place_in_register(melody)
     assert compass(moved) == placed
     assert (moved.pitches - melody.pitches)[melody.pitches != REST].tolist() == [placed[0] - read[0]] * int(
         (melody.pitches != REST).sum()
@@ -222,7 +230,7 @@ def test_deepcomposer_samples_are_moved_by_octaves_into_the_soprano(tmp_path, sa
 def test_too_low_and_too_high_tunes_land_in_the_soprano_range(tmp_path, low, shift):
     tune = [(low + p, i, i + 1) for i, p in enumerate([0, 2, 4, 5, 7, 5, 4, 2, 0])]
     melody = load_melody(str(write_midi(tmp_path / "tune.mid", [(0, False, tune)])))
-    assert compass(place_in_bach_register(melody)) == (low + shift, low + shift + 7)
+    assert compass(place_in_register(melody)) == (low + shift, low + shift + 7)
 
 
 def test_the_melody_track_is_the_highest_single_line_or_the_one_named_so(tmp_path):

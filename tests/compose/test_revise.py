@@ -8,7 +8,7 @@ import torch
 
 from deepchorale.compose.critic import Critic
 from deepchorale.compose.harmonize import generated_cells, harmonize
-from deepchorale.compose.melody import load_melody, place_in_bach_register
+from deepchorale.compose.melody import load_melody, place_in_register
 from deepchorale.compose.pipeline import with_soprano_onsets
 from deepchorale.compose.revise import RevisionSettings, revise
 from deepchorale.compose.settings import compose_config, default_stage_settings
@@ -20,7 +20,7 @@ def setup():
     """A deliberately weak start (two Gibbs steps) under the first 8 bars of a built-in tune."""
     cfg = compose_config()
     coconet, critic = load_model(cfg.models.coconet), Critic(load_model(cfg.critic))
-    melody = place_in_bach_register(load_melody("twinkle_twinkle"))
+    melody = place_in_register(load_melody("twinkle_twinkle"))
     soprano, onsets = melody.pitches[:128], melody.onsets[:128]
     shipped = default_stage_settings()
     start = harmonize(coconet, soprano, replace(shipped["harmony"], steps=2), final_tonic=melody.key_tonic,

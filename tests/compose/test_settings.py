@@ -1,5 +1,6 @@
 """compose's stage settings come from its config, typed, with the stages' switches honoured."""
 
+import json
 from dataclasses import MISSING, fields
 
 import pytest
@@ -12,8 +13,16 @@ from deepchorale.compose.harmonize import HarmonySettings
 from deepchorale.compose.ornaments import OrnamentSettings
 from deepchorale.compose.refine import RefineSettings
 from deepchorale.compose.revise import RevisionSettings
-from deepchorale.compose.settings import SettingsError, default_stage_settings, stage_settings
+from deepchorale.compose.settings import (
+    SettingsError,
+    compose_config,
+    compose_registers,
+    default_stage_settings,
+    stage_settings,
+)
+from deepchorale.data.registers import Registers, bach_registers
 from deepchorale.models.protocol import packaged_sampler
+from deepchorale.models.weights import read_weights, save_weights
 from deepchorale.sampling.arcnn_resample import ResampleSettings
 from deepchorale.sampling.gibbs import GibbsSettings, gibbs_settings
 from deepchorale.sampling.voice_leading import VoiceLeadingPrior
@@ -99,3 +108,30 @@ def test_the_compose_search_starts_from_the_shipped_settings():
     assert (
         default_stage_settings([f"{key}={value}" for key, value in first.items()]) == default_stage_settings()
     )
+
+
+def test_registers_are_the_harmonisers_corpus_as_its_weights_record_it_else_bach_or_a_file(tmp_path):
+    shipped = compose_config()  # its weights were trained on Bach before weights recorded registers
+    assert (
+        compose_registers(shipped)
+        == compose_registers(compose_config(["registers=bach"]))
+        == bach_registers()
+    )
+    own = Registers(((55, 74), (50, 67), (45, 62), (36, 55)), (65, 58, 53, 45), "own")
+    blob = read_weights(shipped.models.coconet)
+    weights = save_weights(blob["state_dict"], blob["model"], tmp_path / "own.pt",
+                           {**blob["metadata"], "registers": own.as_json("own music", (2, 98))})  # fmt: skip
+    found = compose_registers(compose_config([f"models.coconet={weights}"]))
+    assert (found.bands, found.medians, found.source) == (
+        own.bands,
+        own.medians,
+        f"{weights}'s training data",
+    )
+    # With the GAN alone, the GAN's file speaks; a file named outright is read as it is.
+    assert (
+        compose_registers(compose_config([f"models.coconet={weights}", "harmoniser=gan"])) == bach_registers()
+    )
+    (tmp_path / "registers.json").write_text(json.dumps(own.as_json("own music", (2, 98))))
+    assert compose_registers(compose_config([f"registers={tmp_path / 'registers.json'}"])).bands == own.bands
+    with pytest.raises(SettingsError, match=r"registers file .*none\.json not found"):
+        compose_registers(compose_config([f"registers={tmp_path / 'none.json'}"]))

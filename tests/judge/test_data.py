@@ -35,7 +35,7 @@ def data() -> JudgeDataModule:
 
 def test_negatives_come_from_the_same_split_as_the_positives(data):
     for split in ("train", "val", "test"):
-        bach_ids = {c.id for c in data.bach.chorales(split)}
+        bach_ids = {c.id for c in data.positives.chorales(split)}
         shuffled = data.pieces[split][FAMILY_NAMES.index("shuffled_bars")]
         assert {c.id.removeprefix("shuffled_bars-") for c in shuffled} == bach_ids
     assert data.family_sizes("train")["random_chords"] == 2 * data.family_sizes("train")["bach"]
@@ -57,7 +57,7 @@ def test_training_batches_are_balanced_with_one_random_length_each(data):
 
 
 def test_training_windows_are_transposed_by_up_to_six_semitones(data):
-    chorale = data.bach.chorales("train")[0]
+    chorale = data.positives.chorales("train")[0]
     windows = RandomWindows({0: [chorale]}, transpose=6)
     original = torch.from_numpy(judge_input(chorale.pitches, chorale.onsets))
     torch.manual_seed(0)
@@ -93,6 +93,6 @@ def test_a_generated_dir_adds_the_generated_family(tmp_path, manifest, by_id):
 
 
 def test_window_padding_is_marked_invalid(data):
-    chorale = data.bach.chorales("val")[0].crop(0, 20)
+    chorale = data.positives.chorales("val")[0].crop(0, 20)
     item = RandomWindows({0: [chorale]}, transpose=0)[(0, 0, 64)]
     assert item["valid"].sum() == 20 and not np.any(item["rolls"][:, 20:].numpy())

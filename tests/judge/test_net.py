@@ -108,7 +108,7 @@ def test_a_short_training_ranks_held_out_bach_above_random_chords(tmp_path):
     )
     trainer.fit(model, datamodule=data)
     assert trainer.callback_metrics["val/auc/random_chords"] > 0.9
-    bach = data.bach.chorales("val")
+    bach = data.positives.chorales("val")
     chords = random_chords([c.num_steps for c in bach], np.random.default_rng(123))
     assert judge_probabilities(model.net, bach).mean() > 0.7
     assert judge_probabilities(model.net, chords).mean() < 0.3

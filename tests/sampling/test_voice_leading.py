@@ -97,6 +97,11 @@ def test_range_charges_the_pitches_the_register_metric_counts_by_their_distance(
     # Soprano G5, 1 above Bach's F#5; alto D5, 3 above his B4; tenor E3, 1 below his F3.
     high_alto = state((79, 74, 52, 48))
     assert only_range.cell_energy(high_alto)[0, :, 0].tolist() == [3.0, 9.0, 3.0, 0.0]
+    # Another corpus's bands, where this alto sits inside and the bass 2 below.
+    own_bands = ((60, 84), (60, 76), (50, 70), (50, 60))
+    in_own_bands = VoiceLeadingPrior(parallels=0.0, crossing=0.0, spacing=0.0, non_chord=0.0, range=3.0,
+                                     bands=own_bands)  # fmt: skip
+    assert in_own_bands.cell_energy(high_alto)[0, :, 0].tolist() == [0.0, 0.0, 0.0, 6.0]
 
 
 def test_cell_energy_is_the_energy_of_the_pitch_each_cell_holds():

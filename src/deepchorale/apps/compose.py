@@ -45,11 +45,12 @@ def read_melody(cfg: DictConfig) -> tuple[Melody, str | None]:
 
 
 def load_models(cfg: DictConfig) -> SimpleNamespace:
-    from deepchorale.compose.settings import load_articulator, load_harmoniser
+    from deepchorale.compose.settings import compose_registers, load_articulator, load_harmoniser
     from deepchorale.models.weights import load_model
 
     return SimpleNamespace(
         harmoniser=load_harmoniser(cfg),
+        registers=compose_registers(cfg),
         arcnn=load_model(cfg.models.arcnn, kind="arcnn") if cfg.embellish.enabled else None,
         articulator=load_articulator(cfg),
         critic=load_model(cfg.critic, kind="judge") if cfg.critic else None,
@@ -80,6 +81,7 @@ def compose_one(cfg: DictConfig, models: SimpleNamespace, output_dir: Path) -> d
             articulator=models.articulator,
             progress=report,
             transpose=cfg.transpose,
+            registers=models.registers,
             **stage_settings(cfg),
         )
     except (MelodyError, SettingsError) as error:
@@ -87,6 +89,7 @@ def compose_one(cfg: DictConfig, models: SimpleNamespace, output_dir: Path) -> d
     from deepchorale.compose.export import write_bundle  # music21, matplotlib: not before the first stage
 
     results = write_bundle(composition, cfg, output_dir, models.judge, models.critic, progress=report)
+    results["registers"] = models.registers.source
     print(f"bundle: {results['bundle']}")
     engraving = results["engraving"]
     if "file" in engraving:
@@ -110,6 +113,7 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
         )
     from deepchorale.compose.melody import MelodyError  # the work's modules: see `deepchorale.apps`
     from deepchorale.compose.settings import SettingsError, stage_settings
+    from deepchorale.data.registers import bach_registers
     from deepchorale.models.weights import WeightsError
 
     suite = cfg.get("suite")
@@ -121,6 +125,8 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
         models = load_models(cfg)
     except (BundleNameError, MelodyError, WeightsError, SettingsError, SuiteError) as error:
         raise UserInputError(str(error)) from error
+    if models.registers != bach_registers():
+        print(f"registers: {models.registers.summary()} ({models.registers.source})")
     if suite:
         return compose_suite(cfg, output_dir, lambda tune, folder: compose_one(tune, models, folder))
     return compose_one(cfg, models, output_dir)

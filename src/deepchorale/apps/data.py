@@ -62,6 +62,23 @@ def folder_figures(datamodule: FolderDataModule) -> dict:
     }
 
 
+def write_corpus_reference(datamodule, corpus: str, output_dir: Path) -> dict:
+    """The corpus's registers (train split) and reference statistics (test split) in `output_dir`,
+    in the formats of Bach's (`evaluation/reference/`)."""
+    from deepchorale.atomic import write_json
+    from deepchorale.evaluation.reference import build_reference, corpus_registers, registers_record
+
+    registers = corpus_registers(datamodule.chorales("train"), corpus)
+    files = {"registers": output_dir / "registers.json", "reference": output_dir / "reference.json"}
+    write_json(files["registers"], registers_record(registers, f"{corpus}, train split"))
+    reference = build_reference(datamodule.chorales("test"), "test", corpus)
+    write_json(files["reference"], reference)
+    print(f"registers {registers.summary()} -> {files['registers']}")
+    pieces, metrics = reference["chorales"], len(reference["metrics"])
+    print(f"reference: {pieces} test pieces, {metrics} metrics -> {files['reference']}")
+    return {name: str(path) for name, path in files.items()}
+
+
 @hydra_app("data")
 def main(cfg: DictConfig, output_dir: Path) -> dict:
     from deepchorale.data.folder import FolderError  # the work's modules: see `deepchorale.apps`
@@ -87,7 +104,10 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
     stats = corpus_stats(corpus, datamodule.splits)
     if folder:
         stats |= folder_figures(datamodule)
-        print_summary(stats, f"your music: {datamodule.folder}")
+        title = f"your music: {datamodule.folder}"
     else:
-        print_summary(stats, "Bach chorales")
+        title = "Bach chorales"
+    print_summary(stats, title)
+    if cfg.write_reference:
+        stats["reference"] = write_corpus_reference(datamodule, title, output_dir)
     return stats

@@ -64,6 +64,8 @@ def resumes(cfg: DictConfig, output_dir: Path) -> bool:
 def main(cfg: DictConfig, output_dir: Path) -> dict:
     import lightning.pytorch as pl  # the work's modules: see `deepchorale.apps`
 
+    from deepchorale.data.datamodule import ChoraleDataModule
+    from deepchorale.evaluation.reference import corpus_registers, registers_record
     from deepchorale.models.weights import (
         WeightsError,
         load_training_module,
@@ -117,6 +119,11 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
             "test": test_metrics,
             "data": OmegaConf.to_container(cfg.data, resolve=True),
         }
+        if isinstance(datamodule, ChoraleDataModule):  # where its voices sing, for compose (`registers`)
+            metadata["registers"] = registers_record(
+                corpus_registers(datamodule.chorales("train"), "train split"),
+                f"the train split of {cfg.data.get('path') or cfg.data.get('composer') or cfg.data._target_}",
+            )
         save_weights(weights_from_checkpoint(best_path), model_config, weights, metadata)
     return {
         "optimized_metric": metric,

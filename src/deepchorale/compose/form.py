@@ -21,7 +21,7 @@ import numpy as np
 from deepchorale.compose.melody import Melody, MelodyError
 from deepchorale.compose.ornaments import scale_pitches
 from deepchorale.data.chorale import REST, STEPS_PER_QUARTER
-from deepchorale.data.registers import bach_bands
+from deepchorale.data.registers import Registers, bach_registers
 
 DEVELOPMENTS = ("sequence", "vary", "reharmonise")  # in the order they are added
 SEQUENCE_INTERVALS = (7, -5, 5, -7, 2, -2)  # dominant first, then subdominant, then a step
@@ -59,10 +59,10 @@ def halves(melody: Melody) -> tuple[slice, slice]:
     return slice(0, middle), slice(middle, melody.num_steps)
 
 
-def sequence_interval(pitches: np.ndarray) -> int:
-    """The first related-key transposition that keeps the phrase in Bach's soprano band."""
+def sequence_interval(pitches: np.ndarray, soprano_band: tuple[int, int]) -> int:
+    """The first related-key transposition that keeps the phrase in the soprano's band."""
     sounding = pitches[pitches != REST]
-    low, high = bach_bands()[0]
+    low, high = soprano_band
     for interval in SEQUENCE_INTERVALS:
         if sounding.min() + interval >= low and sounding.max() + interval <= high:
             return interval
@@ -96,19 +96,23 @@ def shifted(pitches: np.ndarray, semitones: int) -> np.ndarray:
     return np.where(pitches == REST, REST, pitches + semitones).astype(np.int16)
 
 
-def development(kind: str, melody: Melody) -> Section:
+def development(kind: str, melody: Melody, soprano_band: tuple[int, int]) -> Section:
     first, _ = halves(melody)
     if kind == "reharmonise":
         return Section(kind, melody.pitches, melody.onsets)
     if kind == "sequence":
-        interval = sequence_interval(melody.pitches[first])
+        interval = sequence_interval(melody.pitches[first], soprano_band)
         return Section(kind, shifted(melody.pitches[first], interval), melody.onsets[first], interval)
     pitches, onsets = vary(melody)
     return Section(kind, pitches, onsets, from_melody=False)
 
 
-def plan_form(melody: Melody, target_seconds: float, max_tempo_change: float = 0.25) -> Plan:
-    """Sections and tempo whose duration is `target_seconds`, or MelodyError if none fits."""
+def plan_form(
+    melody: Melody, target_seconds: float, max_tempo_change: float = 0.25, registers: Registers | None = None
+) -> Plan:
+    """Sections and tempo whose duration is `target_seconds`, or MelodyError if none fits; a
+    sequence stays inside the soprano's band of `registers` (without them Bach's)."""
+    soprano_band = (registers or bach_registers()).bands[0]
     if not 5.0 <= target_seconds <= 1800.0:
         raise MelodyError(f"target duration {target_seconds:g} s is outside 5-1800 s")
     _, second = halves(melody)
@@ -116,7 +120,9 @@ def plan_form(melody: Melody, target_seconds: float, max_tempo_change: float = 0
     close = Section("close", melody.pitches[second], melody.onsets[second])
     best: Plan | None = None
     for count in range(0, 64):
-        middle = [development(DEVELOPMENTS[i % len(DEVELOPMENTS)], melody) for i in range(count)]
+        middle = [
+            development(DEVELOPMENTS[i % len(DEVELOPMENTS)], melody, soprano_band) for i in range(count)
+        ]
         sections = [opening, *middle, close] if count else [opening]
         steps = sum(len(s.pitches) for s in sections)
         qpm = steps * 60.0 / (STEPS_PER_QUARTER * target_seconds)

@@ -20,7 +20,7 @@ from deepchorale.data.chorale import PITCH_CLASS_NAMES, REST, STEPS_PER_QUARTER
 from deepchorale.data.convert import ONEHOT_HIGH, ONEHOT_LOW
 from deepchorale.data.key import estimate_key
 from deepchorale.data.musicxml import Part, PartNote
-from deepchorale.data.registers import bach_bands, bach_medians
+from deepchorale.data.registers import Registers, bach_registers
 from deepchorale.data.scores import SCORE_SUFFIXES, ScoreError, grid_meter, on_grid, read_score, to_step
 
 # Where a tune may go: up to Coconet's top pitch, and down to an octave above its lowest, which
@@ -141,12 +141,12 @@ def load_melody(source: str, track: int | None = None) -> Melody:
     return read_melody(path, track)
 
 
-def place_in_bach_register(melody: Melody, transpose: bool = False) -> Melody:
-    """The tune where Bach's sopranos sing: the shift leaving the fewest notes outside the soprano's
-    band in the chorales (p2-p98 of its notes, `bach_bands`), ties to the mean nearest their median
-    pitch. By octaves, so the key stays the tune's; with `transpose`, by any number of semitones,
-    which moves the key with it. Every note stays within `SOPRANO_REACH`; a tune that no shift
-    keeps within it (too wide) is refused."""
+def place_in_register(melody: Melody, transpose: bool = False, registers: Registers | None = None) -> Melody:
+    """The tune where the corpus's sopranos sing (`registers`; without them Bach's): the shift
+    leaving the fewest notes outside the soprano's band (p2-p98 of its notes), ties to the mean
+    nearest their median pitch. By octaves, so the key stays the tune's; with `transpose`, by any
+    number of semitones, which moves the key with it. Every note stays within `SOPRANO_REACH`; a
+    tune that no shift keeps within it (too wide) is refused."""
     sounding = melody.pitches[melody.pitches != REST].astype(np.int64)
     if sounding.size == 0:
         raise MelodyError(f"{melody.name}: no notes, nothing to harmonise")
@@ -159,7 +159,8 @@ def place_in_bach_register(melody: Melody, transpose: bool = False) -> Melody:
             f"{melody.name}: no notes in a singable range (spans MIDI {lowest}-{highest}, {highest - lowest} "
             f"semitones: no octave shift fits it in MIDI {reach_low}-{reach_high}, a soprano line's reach)"
         )
-    (low, high), median = bach_bands()[0], bach_medians()[0]
+    registers = registers or bach_registers()
+    (low, high), median = registers.bands[0], registers.medians[0]
 
     def misfit(shift: int) -> tuple[float, float, int]:
         moved = sounding + shift

@@ -27,16 +27,17 @@ from deepchorale.compose.critic import Critic
 from deepchorale.compose.embellish import EmbellishSettings, embellish
 from deepchorale.compose.form import Plan, plan_form
 from deepchorale.compose.harmonize import HarmonySettings, generated_cells, harmonize
-from deepchorale.compose.melody import Melody, place_in_bach_register
+from deepchorale.compose.melody import Melody, place_in_register
 from deepchorale.compose.ornaments import OrnamentSettings, ornament
 from deepchorale.compose.refine import RefineSettings
 from deepchorale.compose.revise import RevisionSettings, revise
 from deepchorale.data.chorale import REST, Chorale, chorale_from_pitches
+from deepchorale.data.registers import Registers, bach_registers
 from deepchorale.models.arcnn import Arcnn
 from deepchorale.models.articulation import Articulator, bar_phase
 from deepchorale.models.gan import GanSettings
 from deepchorale.models.protocol import Infiller
-from deepchorale.sampling.voice_leading import parallel_cells
+from deepchorale.sampling.voice_leading import VoiceLeadingPrior, parallel_cells
 
 
 @dataclass
@@ -103,6 +104,16 @@ def _bass_parallels(pitches: np.ndarray, start: int, stop: int) -> bool:
     return bool(parallel_cells(window)[0, 3, [start - low, stop - 1 - low]].any())
 
 
+def in_registers(stage, registers: Registers):
+    """A stage's settings with their part-writing rules (`voice_leading`, `guard`) in `registers`."""
+    rules = {
+        name: replace(prior, bands=registers.bands)
+        for name in ("voice_leading", "guard")
+        if isinstance(prior := getattr(stage, name, None), VoiceLeadingPrior)
+    }
+    return replace(stage, **rules) if rules else stage
+
+
 def compose_track(
     melody: Melody,
     harmoniser: Infiller,
@@ -120,14 +131,16 @@ def compose_track(
     articulator: Articulator | None = None,
     progress: Callable[[str, float], None] | None = None,
     transpose: bool = False,
+    registers: Registers | None = None,
 ) -> Composition:
     """The composition of `melody`. Where a stage draws several candidates (`harmony`,
     `embellishment` or `ornaments.candidates` > 1), `critic` keeps its favourite (the candidates
     are successive draws of one seeded generator, so the choice is reproducible); with `revision`
     it guides the revision. Coconet revises with `harmony`'s sampler at
     `revision.steps`; the GAN-based harmonisers with their `sampler`. `progress(stage, seconds)` is
-    told as each stage ends. The tune is moved by octaves where Bach's sopranos sing, or with
-    `transpose` to any key (`place_in_bach_register`)."""
+    told as each stage ends. The tune is moved by octaves where the sopranos of `registers` sing
+    (without them Bach's), or with `transpose` to any key (`place_in_register`); the part-writing
+    rules keep every voice in its band there."""
     counts = [stage.candidates for stage in (harmony, embellishment, ornaments) if stage is not None]
     if max(counts) > 1 and critic is None:
         raise ValueError("several candidates of a stage need a `critic` to choose between them")
@@ -144,9 +157,13 @@ def compose_track(
         if progress is not None:
             progress(stage, seconds[stage])
 
+    registers = registers or bach_registers()
+    harmony, sampler, embellishment, ornaments = (
+        in_registers(stage, registers) for stage in (harmony, sampler, embellishment, ornaments)
+    )
     torch.manual_seed(seed)
-    melody = place_in_bach_register(melody, transpose)
-    plan = plan_form(melody, target_seconds, max_tempo_change)
+    melody = place_in_register(melody, transpose, registers)
+    plan = plan_form(melody, target_seconds, max_tempo_change, registers)
     soprano, soprano_onsets, tune_steps = soprano_line(plan)
     lap("plan")
 

@@ -23,10 +23,17 @@ from deepchorale.compose.harmonize import HarmonySettings
 from deepchorale.compose.ornaments import OrnamentSettings
 from deepchorale.compose.refine import DraftThenRefine, RefineSettings
 from deepchorale.compose.revise import RevisionSettings
+from deepchorale.data.registers import (
+    Registers,
+    RegistersError,
+    bach_registers,
+    read_registers,
+    registers_from_json,
+)
 from deepchorale.models.articulation import Articulator
 from deepchorale.models.gan import GanSettings
 from deepchorale.models.protocol import Infiller
-from deepchorale.models.weights import load_model
+from deepchorale.models.weights import load_model, read_weights
 
 
 def _optional_stage(section: DictConfig):
@@ -92,6 +99,25 @@ def load_harmoniser(cfg: DictConfig) -> Infiller:
         )
         return DraftThenRefine(draft, instantiate(cfg.gan), refiner)
     return load_model(cfg.models[cfg.harmoniser], kind=cfg.harmoniser)
+
+
+def compose_registers(cfg: DictConfig) -> Registers:
+    """Where the voices sing (`registers`): with `auto`, the corpus of the model that writes the final
+    harmony (Coconet, or the GAN alone with harmoniser=gan), as its weights file records it, else
+    Bach's; `bach`; or a registers file."""
+    check_harmoniser(cfg)
+    try:
+        if cfg.registers == "bach":
+            return bach_registers()
+        if cfg.registers != "auto":
+            return read_registers(cfg.registers)
+        weights = cfg.models.gan if cfg.harmoniser == "gan" else cfg.models.coconet
+        stored = read_weights(weights)["metadata"].get("registers")
+        return (
+            bach_registers() if stored is None else registers_from_json(stored, f"{weights}'s training data")
+        )
+    except RegistersError as error:
+        raise SettingsError(str(error)) from error
 
 
 def load_articulator(cfg: DictConfig) -> Articulator | None:

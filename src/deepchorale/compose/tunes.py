@@ -3,7 +3,7 @@
 Each tune is a string of `<pitch><octave>:<16ths>` tokens (`r:<16ths>` for a rest), its meter,
 pickup (16ths before the first downbeat) and a customary tempo. DeepComposer's sample melodies
 are among them; DeepComposer capped inputs at 8 bars, these are full tunes. Each is written in a
-key where a chorale soprano sings it (inside Bach's soprano band, D4-F#5: `place_in_bach_register`),
+key where a chorale soprano sings it (inside Bach's soprano band, D4-F#5: `place_in_register`),
 as Bach would have set it: Ode to Joy, Twinkle and the Largo in G major.
 """
 

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from deepchorale.atomic import write_json
-from deepchorale.data.chorale import VOICES, Chorale
-from deepchorale.data.registers import BANDS_PATH, bach_bands, bach_medians
+from deepchorale.data.chorale import Chorale
+from deepchorale.data.registers import BANDS_PATH, Registers, bach_registers
 from deepchorale.evaluation.metrics import compute_metrics
 from deepchorale.evaluation.metrics.register_outlier_rate import PERCENTILES, register_bands
 from deepchorale.judge.scoring import pitch_histogram
@@ -38,7 +38,7 @@ def _rounded(value: float) -> float | None:
     return None if not math.isfinite(value) else round(float(value), DECIMALS)
 
 
-def build_reference(chorales: Sequence[Chorale], split: str = "test") -> dict:
+def build_reference(chorales: Sequence[Chorale], split: str = "test", corpus: str = "Bach chorales") -> dict:
     """Per-metric mean/std/values (pieces in id order; null = undefined for that piece, ignored by
     mean and std) and the pitch histogram of a set of chorales."""
     chorales = sorted(chorales, key=lambda c: c.id)
@@ -55,7 +55,7 @@ def build_reference(chorales: Sequence[Chorale], split: str = "test") -> dict:
             "values": [_rounded(v) for v in values],
         }
     return {
-        "description": f"Bach chorales, {split} split of the committed manifest: compute_metrics per piece",
+        "description": f"{corpus}, {split} split of the committed manifest: compute_metrics per piece",
         "split": split,
         "chorales": len(chorales),
         "ids": [c.id for c in chorales],
@@ -81,24 +81,30 @@ def bach_split(split: str = "test", cache_dir: str | Path | None = None) -> list
     return ChoraleDataModule(cache_dir=str(cache_dir)).chorales(split)
 
 
+def corpus_registers(chorales: Sequence[Chorale], source: str) -> Registers:
+    """A corpus's per-voice register bands (`register_bands`) and median pitches."""
+    bands, medians = register_bands(chorales), register_bands(chorales, (50, 50))[:, 0]
+    return Registers(
+        tuple((int(low), int(high)) for low, high in bands), tuple(int(m) for m in medians), source
+    )
+
+
+def registers_record(registers: Registers, corpus: str) -> dict:
+    return registers.as_json(
+        f"{corpus}: each voice's p{PERCENTILES[0]} and p{PERCENTILES[1]} of note pitches (MIDI), "
+        "register_bands; and their medians",
+        PERCENTILES,
+    )
+
+
 def write_register_bands() -> None:
     """Bach's per-voice register bands from the train split, where `register_outlier_rate` reads them."""
-    train = bach_split("train")
-    bands, medians = register_bands(train), register_bands(train, (50, 50))[:, 0]
+    registers = corpus_registers(bach_split("train"), "Bach chorales (train split)")
     write_json(
-        BANDS_PATH,
-        {
-            "description": "Bach chorales, train split of the committed manifest: each voice's "
-            f"p{PERCENTILES[0]} and p{PERCENTILES[1]} of note pitches (MIDI), register_bands; "
-            "and their medians",
-            "percentiles": list(PERCENTILES),
-            "bands": {voice: band.tolist() for voice, band in zip(VOICES, bands)},
-            "medians": {voice: int(median) for voice, median in zip(VOICES, medians)},
-        },
+        BANDS_PATH, registers_record(registers, "Bach chorales, train split of the committed manifest")
     )
-    bach_bands.cache_clear()
-    bach_medians.cache_clear()
-    print(f"register bands {dict(zip(VOICES, bands.tolist()))} -> {BANDS_PATH}")
+    bach_registers.cache_clear()
+    print(f"register bands {registers.summary()} -> {BANDS_PATH}")
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """`JudgeDataModule`: Bach windows against windows of every negative family, for the Bach judge.
 
 Positives are the Bach chorales of a split (the committed manifest: train for training, val and
-test for the judge's own validation and test); negatives are the families of
+test for the judge's own validation and test), or with `positives` the pieces of your own folder
+(`data/folder.py`, split by its manifest): a judge of that music; negatives are the families of
 `judge/negatives.py` made from the same split. Each item is one window:
 - "rolls" (planes, L, 84) float32: by `encoding`, the critic's merged piano roll and onset roll
   (`judge.net.judge_input`, "merged") or the evaluation judge's rolls per voice
@@ -27,6 +28,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from deepchorale.data.chorale import REST, Chorale
 from deepchorale.data.datamodule import ChoraleDataModule
+from deepchorale.data.folder_datamodule import FolderDataModule
 from deepchorale.judge.negatives import (
     FAMILIES,
     FAMILY_NAMES,
@@ -155,6 +157,7 @@ class JudgeDataModule(pl.LightningDataModule):
         eval_batch_size: int = 256,
         num_workers: int = 0,
         pin_memory: bool = False,
+        positives: dict | None = None,
     ) -> None:
         super().__init__()
         # Plain lists (not Hydra's ListConfig) in the saved hyperparameters, so that checkpoints
@@ -173,12 +176,18 @@ class JudgeDataModule(pl.LightningDataModule):
             palestrina_pieces=palestrina_pieces,
             files_per_composer=files_per_composer,
         )
-        self.bach = ChoraleDataModule(cache_dir=cache_dir, parse_workers=parse_workers)
+        # `positives`: a folder's options as `data=folder` takes them (path, pick, parts,
+        # normalise_note_values, manifest); None: the Bach chorales.
+        self.positives = (
+            FolderDataModule(cache_dir=cache_dir, parse_workers=parse_workers, **positives)
+            if positives
+            else ChoraleDataModule(cache_dir=cache_dir, parse_workers=parse_workers)
+        )
         self.pieces: dict[str, dict[int, list[Chorale]]] = {}
 
     def prepare_data(self) -> None:
         """The one-time parses (Bach, other composers), cached under `cache_dir`."""
-        self.bach.prepare_data()
+        self.positives.prepare_data()
         if "other_composers" in self.family_names:
             load_other_composers(self.hparams.cache_dir, self.other_composers, self.hparams.parse_workers)
 
@@ -189,17 +198,17 @@ class JudgeDataModule(pl.LightningDataModule):
 
     def make_split(self, split: str) -> dict[int, list[Chorale]]:
         """{family id: pieces} for one split; families without pieces there are left out."""
-        bach = self.bach.chorales(split)
+        real = self.positives.chorales(split)
         copies = self.hparams.train_copies if split == "train" else 1
         sources = FamilySources(
             split,
-            bach * copies,
+            real * copies,
             self.hparams.cache_dir,
             self.other_composers,
             self.hparams.generated_dir,
             self.hparams.parse_workers,
         )
-        pieces = {0: list(bach)}
+        pieces = {0: list(real)}
         for name in self.family_names:
             made = make_family(name, sources, self.hparams.seed)
             if made:

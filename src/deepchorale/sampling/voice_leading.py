@@ -17,8 +17,8 @@ where E adds a fixed penalty for each rule the pitch would break against the cel
   (`evaluation.metrics.triad_or_seventh_rate`), or with `fifthless_chords` one without its fifth
   (`data.chords.FIFTH_OMITTED`): Bach's passing tones survive a moderate penalty;
 - `range`: per semitone outside the voice's register in Bach (`data.registers.bach_bands`, p2-p98 of
-  his notes, the bands `evaluation.metrics.register_outlier_rate` counts): Coconet's inner voices
-  drift high and hug the soprano without it.
+  his notes, the bands `evaluation.metrics.register_outlier_rate` counts), or in the corpus given as
+  `bands`: Coconet's inner voices drift high and hug the soprano without it.
 The rules come from common-practice part-writing (e.g. Aldwell & Schachter, *Harmony and Voice
 Leading*, ch. 5; Huron, "Tone and Voice", Music Perception 19(1), 2001). A penalty of ~6 nats makes
 a rule-breaking pitch 400× less likely than the model alone would have it: a strong prior, not a
@@ -53,6 +53,9 @@ class VoiceLeadingPrior:
     # `non_chord` also accepts triads and sevenths without their fifth; the default is for the
     # samplers stored in weights files from before it (conf/sampler/coconet.yaml turns it on).
     fifthless_chords: bool = False
+    # Each voice's (lowest, highest) for `range`, soprano first: None is Bach's (`bach_bands`);
+    # compose gives another corpus's when its harmoniser was trained on one (`compose.registers`).
+    bands: tuple[tuple[int, int], ...] | None = None
 
     def penalty(self, state: Tensor) -> Tensor:
         """(B, 4, T) current pitches (−1 = rest) -> (B, 4, T, 46) energy of every candidate pitch."""
@@ -66,7 +69,7 @@ class VoiceLeadingPrior:
         if self.non_chord:
             energy += self.non_chord * ~forms_chord(state, candidates, self.fifthless_chords)
         if self.range:
-            energy += self.range * semitones_outside_register(candidates)[None, :, None, :]
+            energy += self.range * semitones_outside_register(candidates, self.bands)[None, :, None, :]
         return energy
 
     def cell_energy(self, state: Tensor) -> Tensor:
@@ -143,9 +146,12 @@ def crossing_and_spacing(state: Tensor, candidates: Tensor) -> tuple[Tensor, Ten
     return crossing, spacing
 
 
-def semitones_outside_register(candidates: Tensor) -> Tensor:
-    """(4, P) how far each candidate pitch lies outside each voice's register in Bach (0 inside)."""
-    bands = torch.from_numpy(bach_bands()).to(candidates.device)
+def semitones_outside_register(
+    candidates: Tensor, bands: tuple[tuple[int, int], ...] | None = None
+) -> Tensor:
+    """(4, P) how far each candidate pitch lies outside each voice's register (0 inside): in
+    `bands`, or in Bach's without them."""
+    bands = torch.as_tensor(bach_bands() if bands is None else bands, device=candidates.device)
     below = (bands[:, :1] - candidates[None]).clamp(min=0)
     above = (candidates[None] - bands[:, 1:]).clamp(min=0)
     return (below + above).float()
