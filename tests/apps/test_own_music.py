@@ -67,6 +67,7 @@ def test_train_on_a_folder_and_compose_with_the_weights(tmp_path):
     results = json.loads((tmp_path / "compose" / "results.json").read_text())
     assert results["soprano_matches_tune"] and results["models"]["coconet"]["path"] == str(weights)
     assert 0 <= results["judge_score"] <= 100 and results["settings"]["judge"] == str(judge_weights)
+    assert f"(100 P(real) by the judge {judge_weights})" in compose.stdout
     assert results["registers"] == f"{weights}'s training data"
     soprano = read_musicxml(next((tmp_path / "compose").rglob("*.musicxml"))).parts[0]
     sung = [note.pitch for note in soprano.notes]

@@ -99,7 +99,12 @@ def compose_one(cfg: DictConfig, models: SimpleNamespace, output_dir: Path) -> d
         print(f"score: not engraved: {engraving['skipped']}")
     if models.judge:
         grade = results["judge_score"]
-        print(f"judge score: {grade:.2f} (100 P(Bach), the evaluation judge: evaluation/judge/MODEL_CARD.md)")
+        whose = (
+            "100 P(Bach), the evaluation judge: evaluation/judge/MODEL_CARD.md"
+            if cfg.judge == cfg.paths.judge
+            else f"100 P(real) by the judge {cfg.judge}"  # a judge of your own music (README)
+        )
+        print(f"judge score: {grade:.2f} ({whose})")
     if models.critic:
         print(f"critic score: {results['critic_score']:.2f} (compose's own critic, which picked the draws)")
     return results

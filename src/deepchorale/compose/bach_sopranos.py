@@ -21,7 +21,7 @@ from omegaconf import DictConfig
 from deepchorale.compose.critic import Critic
 from deepchorale.compose.melody import Melody
 from deepchorale.compose.pipeline import compose_track
-from deepchorale.compose.settings import load_articulator, load_harmoniser, stage_settings
+from deepchorale.compose.settings import compose_registers, load_articulator, load_harmoniser, stage_settings
 from deepchorale.data.chorale import STEPS_PER_QUARTER, Chorale
 from deepchorale.models.weights import load_model
 
@@ -51,6 +51,7 @@ def harmonise_sopranos(
     the seconds spent per stage. `cfg` is a compose config (`compose.settings.compose_config`);
     raises `SettingsError`/`WeightsError` as `deepchorale compose` does on bad settings."""
     settings = stage_settings(cfg)
+    registers = compose_registers(cfg)
     harmoniser = load_harmoniser(cfg)
     arcnn = load_model(cfg.models.arcnn, kind="arcnn") if cfg.embellish.enabled else None
     critic = Critic(load_model(cfg.critic, kind="judge") if cfg.critic else None)
@@ -63,7 +64,8 @@ def harmonise_sopranos(
         for seed in seeds:
             composition = compose_track(melody, harmoniser, arcnn, target_seconds=duration,
                                         max_tempo_change=cfg.duration.max_tempo_change, seed=seed,
-                                        critic=critic, articulator=articulator, **settings)  # fmt: skip
+                                        critic=critic, articulator=articulator, registers=registers,
+                                        **settings)  # fmt: skip
             for stage, piece in composition.stages.items():
                 if stage == "harmonize" and not np.array_equal(piece.pitches[0], chorale.pitches[0]):
                     raise ValueError(
