@@ -3,12 +3,13 @@ harmonisations of Bach's test-split sopranos from Bach's own, two bars at a time
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/turing_test.py [--chorales 12] [--seeds 0 1] [override ...]
 
-The first `--chorales` test chorales (id order) are harmonised by `deepchorale compose` at its
-shipped settings or with the compose overrides given (`compose/bach_sopranos.py`: no form, each
-stage's output kept); per stage, gradient-boosted trees on window features and a small CNN on
-piano rolls are cross-validated against Bach's windows, grouped by chorale
-(`evaluation/turing_test.py`), beside the Bach-against-Bach control. What
-`deepchorale evaluate mode=turing` runs, with timings.
+The first `--chorales` test chorales (id order; `--split val`: validation chorales, for choosing
+settings, so that the test split stays the measurement nobody tuned on) are harmonised by
+`deepchorale compose` at its shipped settings or with the compose overrides given
+(`compose/bach_sopranos.py`: no form, each stage's output kept); per stage, gradient-boosted trees
+on window features and a small CNN on piano rolls are cross-validated against Bach's windows,
+grouped by chorale (`evaluation/turing_test.py`), beside the Bach-against-Bach control (the whole
+split). What `deepchorale evaluate mode=turing` runs, with timings.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from deepchorale.evaluation.turing_test import TuringSettings, turing_report
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--chorales", type=int, default=12, help="test chorales harmonised (of 40)")
+    parser.add_argument("--chorales", type=int, default=12, help="chorales harmonised, the split's first")
+    parser.add_argument("--split", choices=["test", "val"], default="test", help="val: for choosing settings")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="compose seeds per soprano")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--bootstrap", type=int, default=1000)
@@ -40,8 +42,8 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results/turing_test.json")
     parser.add_argument("overrides", nargs="*", help="compose config overrides, e.g. embellish.enabled=false")
     args = parser.parse_args()
-    test_split = bach_split("test", os.environ.get("DEEPCHORALE_CACHE", ".cache/deepchorale"))
-    bach = test_split[: args.chorales]
+    split = bach_split(args.split, os.environ.get("DEEPCHORALE_CACHE", ".cache/deepchorale"))
+    bach = split[: args.chorales]
     settings = TuringSettings(folds=args.folds, bootstrap_resamples=args.bootstrap, seed=args.seed)
 
     start = time.perf_counter()
@@ -50,7 +52,7 @@ def main() -> None:
     )
     harmonising = time.perf_counter() - start
     start = time.perf_counter()
-    report = turing_report(bach, stages, settings, control=test_split)  # the control: all 40
+    report = turing_report(bach, stages, settings, control=split)  # the control: the whole split
     discriminating = time.perf_counter() - start
 
     machine = {
