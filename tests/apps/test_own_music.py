@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from deepchorale.data.musicxml import read_musicxml
 from deepchorale.data.registers import bach_registers, read_registers, registers_from_json
-from deepchorale.models.weights import read_weights
+from deepchorale.models.weights import load_model, read_weights
 from tests.data.test_folder import BROKEN, write_music_folder
 
 
@@ -79,6 +80,19 @@ def test_train_on_a_folder_and_compose_with_the_weights(tmp_path):
     assert bad.returncode == 2 and bad.stderr.strip() == (
         f"deepchorale compose: error: registers file {tmp_path / 'none.json'} not found"
     )
+
+
+@pytest.mark.parametrize("experiment", ["arcnn_small", "gan_small"])
+def test_the_arcnn_and_the_gan_train_on_a_folder_and_keep_its_registers(experiment, tmp_path):
+    music = write_music_folder(tmp_path / "music")
+    train = deepchorale("train", f"experiment={experiment}", "data=folder", f"data.path={music}",
+                        "data.parse_workers=1", "debug=default", "logger=none",
+                        f"hydra.run.dir={tmp_path / 'train'}", cwd=tmp_path)  # fmt: skip
+    assert train.returncode == 0, train.stderr[-3000:]
+    weights = tmp_path / "train" / "weights.pt"
+    stored = registers_from_json(read_weights(weights)["metadata"]["registers"], "weights")
+    assert stored.bands != bach_registers().bands
+    load_model(weights, kind=experiment.removesuffix("_small"))
 
 
 def test_a_folder_of_broken_files_is_one_line_and_status_2(tmp_path):

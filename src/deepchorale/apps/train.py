@@ -101,6 +101,10 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
     fit_metrics = scalar_metrics(trainer.callback_metrics)
     checkpoint = trainer.checkpoint_callback
     best_path = checkpoint.best_model_path if checkpoint else ""
+    if checkpoint and checkpoint.monitor is None and not best_path:
+        # "Keep the latest" (the GAN's recipe): Lightning names no best while its global step has not
+        # moved (a 2-batch GAN epoch updates only the critic, which it does not count).
+        best_path = checkpoint.last_model_path
     test_metrics = {}
     if cfg.test:
         trainer.test(model, datamodule=datamodule, ckpt_path=best_path or None)
