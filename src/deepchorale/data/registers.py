@@ -5,7 +5,7 @@ Bach's, over the chorales' training split, are committed in `evaluation/referenc
 computation). Another corpus's travel with the models trained on it: `deepchorale train` stores its
 training split's registers in the weights file, and `deepchorale data ... write_reference=true` writes
 them as a file of the same format (`evaluation.reference.corpus_registers` computes both). compose
-places a tune by the soprano's band, and the voice-leading prior's `register` rule keeps the lower
+places a tune by the soprano's band, and the voice-leading prior's `range` rule keeps the lower
 voices inside theirs.
 """
 
