@@ -193,12 +193,20 @@ def per_stage(results: list[dict], groups: list[str]) -> dict[str, dict]:
     return table
 
 
-def targets(table: dict, rows: list[dict], bach_rows: list[dict]) -> dict[str, bool | float]:
-    """Bach's band, measured in this run, for the figures issues #10 and #23 set targets on."""
+def targets(
+    table: dict, rows: list[dict], bach_rows: list[dict], bach_validation: list[Chorale]
+) -> dict[str, bool | float]:
+    """Bach's band, measured in this run, for the figures issues #10 and #23 set targets on. The
+    register target is also read on Bach's validation chorales, the same test applied to pieces
+    of his that did not set the band: how often Bach himself meets it."""
     parallels, triads, judge = table["parallels"], table["triad_or_seventh_rate"], table["judge_score"]
     voice_means = [f"mean_pitch/{voice}" for voice in VOICES]
     bands = {name: np.nanpercentile([row[name] for row in bach_rows], [5, 95]) for name in voice_means}
-    registered = [all(bands[n][0] <= row[n] <= bands[n][1] for n in voice_means) for row in rows]
+
+    def registered(row: dict) -> bool:
+        return all(bands[n][0] <= row[n] <= bands[n][1] for n in voice_means)
+
+    share_registered = float(np.mean([registered(row) for row in rows]))
     outside = table["register_outlier_rate/all"]["ours"]["median"]
     return {
         "median_parallels_within_bach_p10_p90": parallels["bach"]["p10"]
@@ -207,8 +215,11 @@ def targets(table: dict, rows: list[dict], bach_rows: list[dict]) -> dict[str, b
         "median_triads_within_bach_p10_p90": triads["bach"]["p10"]
         <= triads["ours"]["median"]
         <= triads["bach"]["p90"],
-        "share_of_tracks_with_every_voice_mean_inside_bach_p5_p95": float(np.mean(registered)),
-        "every_voice_mean_inside_bach_p5_p95_in_90_percent_of_tracks": bool(np.mean(registered) >= 0.9),
+        "share_of_tracks_with_every_voice_mean_inside_bach_p5_p95": share_registered,
+        "every_voice_mean_inside_bach_p5_p95_in_90_percent_of_tracks": share_registered >= 0.9,
+        "share_of_bach_validation_chorales_with_every_voice_mean_inside_bach_p5_p95": float(
+            np.mean([registered(compute_metrics(c)) for c in bach_validation])
+        ),
         "median_share_of_notes_outside_bach_registers": outside,
         "median_outside_registers_at_most_3_6_percent": bool(outside <= 0.036),
         "bach_judge_p25": float(np.percentile([row["judge_score"] for row in bach_rows], 25)),
@@ -292,7 +303,7 @@ def main() -> None:
         "bach_metrics_max_gap_to_committed_reference": gap,
         "figures": table,
         "stages": stages,
-        "targets": targets(table, rows, bach_rows),
+        "targets": targets(table, rows, bach_rows, bach_split("val", os.environ.get("DEEPCHORALE_CACHE"))),
         "tracks": columns(rows),
         "bach_test_split": columns([{"id": c.id, **row} for c, row in zip(bach_chorales, bach_rows)]),
     }

@@ -18,6 +18,7 @@ SCRIPT = REPO / "benchmarks/music_quality.py"
 spec = importlib.util.spec_from_file_location("music_quality", SCRIPT)
 script = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(script)
+BACH_SHARE = "share_of_bach_validation_chorales_with_every_voice_mean_inside_bach_p5_p95"
 
 
 def test_the_benchmark_composes_the_built_ins_and_the_suite_in_three_groups():
@@ -41,6 +42,26 @@ def test_every_figure_is_measured_for_bach_by_both_judges():
     assert table["judge_score"]["inside_bach_p10_p90"] == table["judge_score"]["bach_inside_own_p10_p90"]
 
 
+def test_the_register_target_is_also_read_on_bach_chorales_that_did_not_set_its_band():
+    test, val = bach_split("test", CACHE_DIR)[:6], bach_split("val", CACHE_DIR)[:6]
+    judges = {key: load_model(path, kind="judge") for key, path in script.JUDGES.items()}
+    rows = script.figures(test, judges)
+    targets = script.targets(
+        script.compare([{**row, "group": "bach"} for row in rows], rows), rows, rows, val
+    )
+
+    def voice_means(chorale):
+        return [chorale.pitches[v][chorale.pitches[v] >= 0].mean() for v in range(4)]
+
+    bands = np.percentile([voice_means(c) for c in test], [5, 95], axis=0)
+    inside = [bool(np.all((bands[0] <= m) & (m <= bands[1]))) for m in map(np.array, map(voice_means, val))]
+    assert targets["share_of_bach_validation_chorales_with_every_voice_mean_inside_bach_p5_p95"] == np.mean(
+        inside
+    )
+    # the band's own chorales: the two extremes of each voice's six means lie outside its p5-p95
+    assert targets["share_of_tracks_with_every_voice_mean_inside_bach_p5_p95"] < 1
+
+
 @pytest.mark.slow
 def test_the_benchmark_runs_end_to_end(tmp_path):
     out = tmp_path / "music_quality.json"
@@ -51,3 +72,8 @@ def test_the_benchmark_runs_end_to_end(tmp_path):
     assert set(result["figures"]) == set(script.FIGURES)
     assert set(result["stages"]) == set(script.STAGES) - {"embellish"}  # the AR-CNN step is off by default
     assert set(result["stages"]["revise"]) == set(script.JUDGES)
+    assert (
+        0
+        <= result["targets"]["share_of_bach_validation_chorales_with_every_voice_mean_inside_bach_p5_p95"]
+        <= 1
+    )
