@@ -20,15 +20,43 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from deepchorale.atomic import write_json
 from deepchorale.compose.bach_sopranos import harmonise_sopranos
 from deepchorale.compose.settings import compose_config
+from deepchorale.data.chorale import VOICES, Chorale
+from deepchorale.evaluation.metrics import compute_metrics
 from deepchorale.evaluation.reference import bach_split
 from deepchorale.evaluation.set_scoring import clean
 from deepchorale.evaluation.turing_report import print_report
 from deepchorale.evaluation.turing_test import TuringSettings, turing_report
+from deepchorale.judge.scoring import judge_probabilities
+from deepchorale.models.weights import load_model
+
+
+def stage_figures(stages: dict[str, list[tuple[str, Chorale]]], judge_path: str, cache: str) -> dict:
+    """Per stage: the evaluation judge's median and mean (100 P(Bach)), parallels per transition
+    (fifths and octaves), and the share of pieces with every voice's mean pitch inside the p5-p95
+    of the Bach test split's per-piece means."""
+    judge = load_model(judge_path, kind="judge")
+    means = [f"mean_pitch/{voice}" for voice in VOICES]
+    bach = [compute_metrics(chorale) for chorale in bach_split("test", cache)]
+    bands = {name: np.nanpercentile([row[name] for row in bach], [5, 95]) for name in means}
+    figures = {}
+    for stage, pieces in stages.items():
+        scores = 100.0 * np.asarray(judge_probabilities(judge, [piece for _, piece in pieces]))
+        rows = [compute_metrics(piece) for _, piece in pieces]
+        figures[stage] = {
+            "judge_median": float(np.median(scores)),
+            "judge_mean": float(np.mean(scores)),
+            "parallels": float(np.mean([row["parallel_fifths"] + row["parallel_octaves"] for row in rows])),
+            "every_voice_mean_inside_bach_p5_p95": float(
+                np.mean([all(bands[n][0] <= row[n] <= bands[n][1] for n in means) for row in rows])
+            ),
+        }
+    return figures
 
 
 def main() -> None:
@@ -42,18 +70,21 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results/turing_test.json")
     parser.add_argument("overrides", nargs="*", help="compose config overrides, e.g. embellish.enabled=false")
     args = parser.parse_args()
-    split = bach_split(args.split, os.environ.get("DEEPCHORALE_CACHE", ".cache/deepchorale"))
+    cache = os.environ.get("DEEPCHORALE_CACHE", ".cache/deepchorale")
+    split = bach_split(args.split, cache)
     bach = split[: args.chorales]
     settings = TuringSettings(folds=args.folds, bootstrap_resamples=args.bootstrap, seed=args.seed)
 
     start = time.perf_counter()
+    cfg = compose_config(args.overrides)
     stages, stage_seconds = harmonise_sopranos(
-        bach, compose_config(args.overrides), args.seeds, progress=lambda line: print(line, flush=True)
+        bach, cfg, args.seeds, progress=lambda line: print(line, flush=True)
     )
     harmonising = time.perf_counter() - start
     start = time.perf_counter()
     report = turing_report(bach, stages, settings, control=split)  # the control: the whole split
     discriminating = time.perf_counter() - start
+    figures = stage_figures(stages, cfg.judge, cache)
 
     machine = {
         "cpus": os.cpu_count(),
@@ -68,9 +99,12 @@ def main() -> None:
         "seeds": args.seeds,
         "seconds": {"harmonise": harmonising, "per_stage": stage_seconds, "discriminate": discriminating},
         **report,
+        "figures": figures,
     }
     write_json(Path(args.out), clean(result))
     print_report(report)
+    for stage, values in figures.items():
+        print(stage, ", ".join(f"{name} {value:.4g}" for name, value in values.items()))
     print(json.dumps(clean(result["seconds"]), indent=2))
     print(f"-> {args.out}")
 
