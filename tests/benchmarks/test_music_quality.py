@@ -55,9 +55,7 @@ def test_the_register_target_is_also_read_on_bach_chorales_that_did_not_set_its_
 
     bands = np.percentile([voice_means(c) for c in test], [5, 95], axis=0)
     inside = [bool(np.all((bands[0] <= m) & (m <= bands[1]))) for m in map(np.array, map(voice_means, val))]
-    assert targets["share_of_bach_validation_chorales_with_every_voice_mean_inside_bach_p5_p95"] == np.mean(
-        inside
-    )
+    assert targets[BACH_SHARE] == np.mean(inside)
     # the band's own chorales: the two extremes of each voice's six means lie outside its p5-p95
     assert targets["share_of_tracks_with_every_voice_mean_inside_bach_p5_p95"] < 1
 
@@ -72,8 +70,4 @@ def test_the_benchmark_runs_end_to_end(tmp_path):
     assert set(result["figures"]) == set(script.FIGURES)
     assert set(result["stages"]) == set(script.STAGES) - {"embellish"}  # the AR-CNN step is off by default
     assert set(result["stages"]["revise"]) == set(script.JUDGES)
-    assert (
-        0
-        <= result["targets"]["share_of_bach_validation_chorales_with_every_voice_mean_inside_bach_p5_p95"]
-        <= 1
-    )
+    assert 0 <= result["targets"][BACH_SHARE] <= 1
