@@ -42,6 +42,7 @@ from deepchorale.data.chorale import Chorale
 from deepchorale.data.convert import from_midi
 from deepchorale.evaluation.metrics import compute_metrics
 from deepchorale.evaluation.reference import bach_split, read_reference, reference_values
+from deepchorale.evaluation.register_target import VoiceMeanBands
 from deepchorale.judge.scoring import judge_probabilities
 from deepchorale.models.weights import load_model
 from deepchorale.resolvers import project_root
@@ -200,13 +201,8 @@ def targets(
     register target is also read on Bach's validation chorales, the same test applied to pieces
     of his that did not set the band: how often Bach himself meets it."""
     parallels, triads, judge = table["parallels"], table["triad_or_seventh_rate"], table["judge_score"]
-    voice_means = [f"mean_pitch/{voice}" for voice in VOICES]
-    bands = {name: np.nanpercentile([row[name] for row in bach_rows], [5, 95]) for name in voice_means}
-
-    def registered(row: dict) -> bool:
-        return all(bands[n][0] <= row[n] <= bands[n][1] for n in voice_means)
-
-    share_registered = float(np.mean([registered(row) for row in rows]))
+    register = VoiceMeanBands.of(bach_rows)
+    share_registered = register.share(rows)
     outside = table["register_outlier_rate/all"]["ours"]["median"]
     return {
         "median_parallels_within_bach_p10_p90": parallels["bach"]["p10"]
@@ -217,8 +213,8 @@ def targets(
         <= triads["bach"]["p90"],
         "share_of_tracks_with_every_voice_mean_inside_bach_p5_p95": share_registered,
         "every_voice_mean_inside_bach_p5_p95_in_90_percent_of_tracks": share_registered >= 0.9,
-        "share_of_bach_validation_chorales_with_every_voice_mean_inside_bach_p5_p95": float(
-            np.mean([registered(compute_metrics(c)) for c in bach_validation])
+        "share_of_bach_validation_chorales_with_every_voice_mean_inside_bach_p5_p95": register.share(
+            [compute_metrics(chorale) for chorale in bach_validation]
         ),
         "median_share_of_notes_outside_bach_registers": outside,
         "median_outside_registers_at_most_3_6_percent": bool(outside <= 0.036),

@@ -26,9 +26,10 @@ import torch
 from deepchorale.atomic import write_json
 from deepchorale.compose.bach_sopranos import harmonise_sopranos
 from deepchorale.compose.settings import compose_config
-from deepchorale.data.chorale import VOICES, Chorale
+from deepchorale.data.chorale import Chorale
 from deepchorale.evaluation.metrics import compute_metrics
 from deepchorale.evaluation.reference import bach_split
+from deepchorale.evaluation.register_target import VoiceMeanBands
 from deepchorale.evaluation.set_scoring import clean
 from deepchorale.evaluation.turing_report import print_report
 from deepchorale.evaluation.turing_test import TuringSettings, turing_report
@@ -41,9 +42,7 @@ def stage_figures(stages: dict[str, list[tuple[str, Chorale]]], judge_path: str,
     (fifths and octaves), and the share of pieces with every voice's mean pitch inside the p5-p95
     of the Bach test split's per-piece means."""
     judge = load_model(judge_path, kind="judge")
-    means = [f"mean_pitch/{voice}" for voice in VOICES]
-    bach = [compute_metrics(chorale) for chorale in bach_split("test", cache)]
-    bands = {name: np.nanpercentile([row[name] for row in bach], [5, 95]) for name in means}
+    register = VoiceMeanBands.of([compute_metrics(chorale) for chorale in bach_split("test", cache)])
     figures = {}
     for stage, pieces in stages.items():
         scores = 100.0 * np.asarray(judge_probabilities(judge, [piece for _, piece in pieces]))
@@ -52,9 +51,7 @@ def stage_figures(stages: dict[str, list[tuple[str, Chorale]]], judge_path: str,
             "judge_median": float(np.median(scores)),
             "judge_mean": float(np.mean(scores)),
             "parallels": float(np.mean([row["parallel_fifths"] + row["parallel_octaves"] for row in rows])),
-            "every_voice_mean_inside_bach_p5_p95": float(
-                np.mean([all(bands[n][0] <= row[n] <= bands[n][1] for n in means) for row in rows])
-            ),
+            "every_voice_mean_inside_bach_p5_p95": register.share(rows),
         }
     return figures
 
