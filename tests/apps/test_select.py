@@ -191,6 +191,8 @@ def test_train_runs_rank_by_their_loss_but_have_no_track(tmp_path, capsys):
             "'parallel_ninths' is not in the Bach reference",
         ),
         (["runs={runs}", "criterion.mode=best"], "criterion.mode='best'"),
+        (["runs={runs}", "export=no_such_run"], "export='no_such_run': no run of that name"),
+        (["runs={runs}", "export=trial_7"], "export='trial_7': that run is failed, not ranked"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2_with_nothing_written(runs, tmp_path, capsys, overrides, message):

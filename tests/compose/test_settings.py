@@ -99,15 +99,15 @@ def test_training_samples_use_the_sampler_compose_uses():
     assert harmony.temperature == model.sampler.temperature
 
 
-def test_the_compose_search_starts_from_the_shipped_settings():
-    """hparams_search=compose's trial 0 must be what users get, or the search compares to the wrong bar."""
+@pytest.mark.parametrize("space", ["compose", "compose_pareto", "submission"])
+def test_the_compose_searches_start_from_the_shipped_settings(space):
+    """A compose search's trial 0 must be what users get, or the search compares to the wrong bar."""
     with initialize_config_module("deepchorale.conf", version_base="1.3"):
-        search = compose("search", overrides=["hparams_search=compose"]).search
+        search = compose("search", overrides=[f"hparams_search={space}"]).search
     first = search.enqueue[0]
     assert set(first) == set(search.params)
-    assert (
-        default_stage_settings([f"{key}={value}" for key, value in first.items()]) == default_stage_settings()
-    )
+    trial_zero = compose_config([f"{key}={value}" for key, value in first.items()])
+    assert OmegaConf.to_container(trial_zero) == OmegaConf.to_container(compose_config())
 
 
 def test_registers_are_the_harmonisers_corpus_as_its_weights_record_it_else_bach_or_a_file(tmp_path):

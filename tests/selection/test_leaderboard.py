@@ -144,6 +144,10 @@ def test_runs_of_one_setting_rank_together_by_their_intervals_lower_end(tmp_path
     assert found[0].estimate.value == pytest.approx(62.0) and found[0].estimate.low > 1.0
     assert [e.name for e in entries][:3] == ["steady1", "steady2", "steady0"]  # best first within one
     assert winner(entries, "judge_score", "max").name == "steady1"
+    # A configuration chosen afterwards (by a measure select does not see): its own best track.
+    assert winner(entries, "judge_score", "max", chosen_run="erratic1").name == "erratic0"
+    with pytest.raises(SelectionError, match="export='nobody': no run of that name"):
+        winner(entries, "judge_score", "max", chosen_run="nobody")
     # Score against seconds: the erratic setting is both worse and slower than the steady one.
     front = pareto_front(found, {"seconds_per_track": "min"}, "max")
     assert [(c.label, means) for c, means in front] == [

@@ -2,8 +2,8 @@
 
 Output, in the run dir: the leaderboard in the terminal and as `leaderboard.csv` / `leaderboard.json`
 (runs grouped by configuration, each with its configuration's interval), the configurations on
-their own in `configurations.json`, the best track of the best configuration as the submission
-bundle `<fullname>-<company>-<genre>/` (audio, MIDI, MusicXML,
+their own in `configurations.json`, the best track of the best configuration (or of the one
+`export` names) as the submission bundle `<fullname>-<company>-<genre>/` (audio, MIDI, MusicXML,
 piano roll, its results.json and config.yaml), `report.html` with `report_files/`, and
 `results.json` (the winner, the criterion, counts). No runs, an unknown criterion key or guard-rail
 metric: one line on stderr, exit status 2, nothing but config.yaml written.
@@ -110,6 +110,7 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
             list(cfg.guard_rails.metrics), tuple(cfg.guard_rails.percentiles), cfg.guard_rails.reference
         )
         entries = rank(find_runs(runs), key, mode, rails, level)
+        chosen = winner(entries, key, mode, None if cfg.export is None else str(cfg.export))
     except (BundleNameError, SelectionError) as error:
         raise UserInputError(str(error)) from error
 
@@ -121,12 +122,12 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
     show_configurations(found, level)
     write_json(output_dir / "configurations.json", found)
 
-    chosen = winner(entries, key, mode)
     best = chosen.configuration
     bundle = export_submission(chosen, output_dir, name)
     interval = f"{level:.0%} CI {best.estimate.low:.4g} to {best.estimate.high:.4g}"
     print(
-        f"winner: configuration {best.rank} ({best.label}: {key} {best.estimate.value:.4g}, {interval}, "
+        f"{'winner' if cfg.export is None else 'chosen (export=' + str(cfg.export) + ')'}: "
+        f"configuration {best.rank} ({best.label}: {key} {best.estimate.value:.4g}, {interval}, "
         f"{best.estimate.count} tracks); its best track: {chosen.name}"
         + (f"; breaks {'; '.join(best.breaches)}" if best.breaches else "")
     )
@@ -150,6 +151,7 @@ def main(cfg: DictConfig, output_dir: Path) -> dict:
             "breaks": chosen.breaches,
             "bundle": str(bundle) if bundle else None,
             "configuration": found[best.rank - 1],
+            "chosen_by": "ranking" if cfg.export is None else f"export={cfg.export}",
         },
         "criterion": {"key": key, "mode": mode, "level": level},
         "pareto_front": [row["config"] for row in found if row["pareto"]],

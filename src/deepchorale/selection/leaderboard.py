@@ -271,11 +271,19 @@ def track_score(entry: Entry, key: str) -> float:
     return entry.score if value is None else value
 
 
-def winner(entries: list[Entry], key: str, mode: str) -> Entry:
-    """The best track of the best configuration: of its runs with a track, the one whose track scores
-    best, a run inside every guard-rail before any that breaks one; its best run when none has a
-    track (nothing to export)."""
+def winner(entries: list[Entry], key: str, mode: str, chosen_run: str | None = None) -> Entry:
+    """The best track of the best configuration, or of the configuration of `chosen_run` (a run's
+    name) when a measure select does not see chose it: of its runs with a track, the one whose
+    track scores best, a run inside every guard-rail before any that breaks one; its best run when
+    none has a track (nothing to export)."""
     best = configurations(entries)[0]
+    if chosen_run is not None:
+        named = [entry for entry in entries if entry.name == chosen_run]
+        if not named:
+            raise SelectionError(f"export={chosen_run!r}: no run of that name (names as the leaderboard's)")
+        if named[0].configuration is None:
+            raise SelectionError(f"export={chosen_run!r}: that run is {named[0].status}, not ranked")
+        best = named[0].configuration
     with_track = [entry for entry in best.entries if entry.run.track is not None]
     if not with_track:
         return best.entries[0]
