@@ -14,11 +14,14 @@ from deepchorale.atomic import atomic_folder
 from deepchorale.run_records import RESULTS
 from deepchorale.selection.leaderboard import Entry, track_folder
 
+TRACK_RECORD = "track.json"  # what `compose suite=...` writes beside each track's bundle
+
 
 def export_submission(winner: Entry, output_dir: Path, name: str) -> Path | None:
-    """Copy the winner's track (audio, MIDI, MusicXML, piano roll) and the run's results.json and
-    resolved config.yaml into `output_dir/name`; files named after the run's bundle are renamed
-    after `name`. None when the winner has no track (a train run, a compose run without its bundle)."""
+    """Copy the winner's track (audio, MIDI, MusicXML, piano roll), the run's results.json and
+    resolved config.yaml, and for a suite run the track's own `track.json`, into `output_dir/name`;
+    files named after the run's bundle are renamed after `name`. None when the winner has no track
+    (a train run, a compose run without its bundle)."""
     track = track_folder(winner.run)
     if track is None:
         return None
@@ -31,4 +34,6 @@ def export_submission(winner: Entry, output_dir: Path, name: str) -> Path | None
         for record in (RESULTS, "config.yaml"):
             if (winner.run.folder / record).is_file():
                 shutil.copy2(winner.run.folder / record, staging / record)
+        if (track.parent / TRACK_RECORD).is_file():  # a suite run's figures of this one track
+            shutil.copy2(track.parent / TRACK_RECORD, staging / TRACK_RECORD)
     return bundle
