@@ -10,8 +10,8 @@ finalist they tell apart least (mean of the trees' and the CNN's AUC at the last
 
     OMP_NUM_THREADS=1 .venv/bin/python experiments/submission/finalists.py [--top 3] [--jobs 2]
 
-Writes `finalists/<name>.json` (each Turing test's full figures), `finalists.json` and
-`finalists.md` beside this file.
+Writes `finalists/trial<N>.json` and `.log` (each Turing test's full figures, named after the
+configuration's first run), `finalists.json` and `finalists.md` beside this file.
 """
 
 from __future__ import annotations
