@@ -1,6 +1,7 @@
 """What the CLI loads, so the gains cannot slip away unseen: `deepchorale <app> --help`, tab
 completion and a mistyped override answer without the work's heavy modules (seconds each:
-`benchmarks/startup.py`), and inference (compose, evaluate) never loads Lightning."""
+`benchmarks/startup.py`), inference (compose, evaluate) never loads Lightning, and loading a model
+never loads PyTorch's compiler."""
 
 import json
 import os
@@ -63,6 +64,24 @@ def test_inference_modules_import_no_lightning():
     env = {**os.environ, "PYTHONPATH": str(SOURCE)}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_loading_every_shipped_model_imports_no_compiler():
+    # torch._dynamo costs a second of import; checking a file's shapes on the meta device once
+    # pulled it in through an initialiser, at every compose's start.
+    root = SOURCE.parent
+    files = sorted(str(path) for path in (root / "experiments" / "pretrained").glob("*/weights.pt"))
+    files.append(str(root / "evaluation" / "judge" / "weights.pt"))
+    script = f"""
+import sys
+from deepchorale.models.weights import load_model
+for path in {files!r}:
+    load_model(path)
+print(len({files!r}), "torch._dynamo" in sys.modules)
+"""
+    env = {**os.environ, "PYTHONPATH": str(SOURCE)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == [str(len(files)), "False"]
 
 
 def test_evaluate_logs_without_lightning(corpus, tmp_path):

@@ -50,6 +50,42 @@ def test_a_held_voice_or_a_rest_makes_no_parallel():
     assert energy_of(resting, 2, 1, 57, parallel_count(resting, CANDIDATES)) == 0
 
 
+def parallels_by_hand(chords: torch.Tensor, voice: int, step: int, pitch: int) -> int:
+    """The rule read one pair and one move at a time: `voice` sings `pitch` at `step`; count the
+    other voices it moves with in the same direction into or out of `step`, keeping a unison,
+    octave or fifth (interval classes 0 and 7), where all four notes sound."""
+    notes = chords.clone()
+    notes[voice, step] = pitch
+    count = 0
+    for earlier in (step - 1, step):
+        later = earlier + 1
+        if earlier < 0 or later >= notes.shape[1]:
+            continue
+        for other in range(4):
+            x0, x1, y0, y1 = (int(v) for v in (notes[voice, earlier], notes[voice, later],
+                                              notes[other, earlier], notes[other, later]))  # fmt: skip
+            if other == voice or REST in (x0, x1, y0, y1) or x1 == x0 or np.sign(x1 - x0) != np.sign(y1 - y0):
+                continue
+            count += abs(x0 - y0) % 12 == abs(x1 - y1) % 12 and abs(x1 - y1) % 12 in (0, 7)
+    return count
+
+
+def test_parallel_count_agrees_with_the_rule_read_by_hand_on_random_chords():
+    generator = torch.Generator().manual_seed(0)
+    chords = torch.randint(48, 60, (2, 4, 10), generator=generator) + torch.tensor([24, 14, 7, 0])[:, None]
+    chords = torch.where(torch.rand(chords.shape, generator=generator) < 0.3, chords.roll(1, -1), chords)
+    chords[0, 2, 4] = REST
+    counts = parallel_count(chords, CANDIDATES)
+    for piece in range(2):
+        for voice in range(4):
+            for step in range(10):
+                if chords[piece, voice, step] == REST:
+                    continue
+                by_hand = [parallels_by_hand(chords[piece], voice, step, int(p)) for p in CANDIDATES]
+                assert counts[piece, voice, step].tolist() == by_hand, (piece, voice, step)
+    assert counts.sum() > 20  # the chords do move in parallels: the comparison is not all zeros
+
+
 def test_crossing_and_spacing():
     chords = state((72, 64, 55, 48))
     crossing, spacing = crossing_and_spacing(chords, CANDIDATES)

@@ -83,7 +83,10 @@ class CoconetNet(nn.Module):
         )
         self.output_conv = nn.Conv2d(num_filters, voices, 3, padding=1)
         for module in self.modules():
-            if isinstance(module, nn.Conv2d):  # He initialisation, as Magenta's code
+            # He initialisation, as Magenta's code. Not on the meta device, where `load_model`
+            # checks a file's shapes: there it means nothing, and meta's normal_ imports
+            # torch._dynamo, a second of every compose's start-up.
+            if isinstance(module, nn.Conv2d) and not module.weight.is_meta:
                 nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
         if channels_last:
             self.to(memory_format=torch.channels_last)

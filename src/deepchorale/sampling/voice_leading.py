@@ -87,31 +87,38 @@ def _shifted(state: Tensor, offset: int) -> Tensor:
     return torch.cat([rest, state[..., :offset]], dim=-1)
 
 
+# Every ordered pair of voices (this voice, another), this voice's first: PAIR_SELF[3 v + k] = v.
+PAIR_SELF = torch.tensor([voice for voice in range(4) for other in range(4) if other != voice])
+PAIR_OTHER = torch.tensor([other for voice in range(4) for other in range(4) if other != voice])
+
+
 def parallel_count(state: Tensor, candidates: Tensor) -> Tensor:
     """(B, 4, T, P): how many voice pairs a candidate for (voice, step) would move in parallel
-    perfect intervals with, counting the move into the step and the move out of it."""
+    perfect intervals with, counting the move into the step and the move out of it.
+
+    All twelve ordered voice pairs at once: the sampler calls this at every Gibbs step and the
+    ornaments for every figure they try, so its cost is the number of tensor operations."""
+    self_index, other_index = PAIR_SELF.to(state.device), PAIR_OTHER.to(state.device)
+    # int16 holds every difference of two pitches and moves a quarter of int64's bytes.
+    state, cand = state.to(torch.int16), candidates.to(torch.int16).view(1, 1, 1, -1)
+    here_other = state[:, other_index, :, None]  # (B, 12, T, 1): the other voice at this step
+    # The candidate's interval with the other voice, per (other voice, step, candidate).
+    interval_here = (cand - state[..., None]).abs() % 12
+    interval_here = interval_here[:, other_index]
     count = torch.zeros((*state.shape, candidates.numel()), device=state.device)
-    cand = candidates.view(1, 1, -1)  # against (B, T, 1) slices
     for offset in (-1, 1):
         other_time = _shifted(state, offset)  # the step before (−1) or after (+1)
-        for voice in range(4):
-            for other in range(4):
-                if other == voice:
-                    continue
-                here_other = state[:, other, :, None]  # the other voice at this step
-                there_self = other_time[:, voice, :, None]  # this voice at the neighbouring step
-                there_other = other_time[:, other, :, None]
-                sounds = (here_other != REST) & (there_self != REST) & (there_other != REST)
-                # Direction of each voice from the earlier step to the later one.
-                self_motion = (there_self - cand) * offset
-                other_motion = (there_other - here_other) * offset
-                same_direction = (torch.sign(self_motion) == torch.sign(other_motion)) & (self_motion != 0)
-                interval_here = (cand - here_other).abs() % 12
-                interval_there = (there_self - there_other).abs() % 12
-                perfect = (interval_here == interval_there) & (
-                    (interval_here == PERFECT_CLASSES[0]) | (interval_here == PERFECT_CLASSES[1])
-                )
-                count[:, voice] += (sounds & same_direction & perfect).float()
+        there_self = other_time[:, self_index, :, None]  # this voice at the neighbouring step
+        there_other = other_time[:, other_index, :, None]
+        sounds = (here_other != REST) & (there_self != REST) & (there_other != REST)
+        # Direction of each voice from the earlier step to the later one.
+        self_motion = torch.sign((other_time[..., None] - cand) * offset)[:, self_index]
+        other_motion = torch.sign((there_other - here_other) * offset)
+        interval_there = (there_self - there_other).abs() % 12
+        perfect_there = (interval_there == PERFECT_CLASSES[0]) | (interval_there == PERFECT_CLASSES[1])
+        same_direction = (self_motion == other_motion) & (self_motion != 0)
+        hits = sounds & perfect_there & same_direction & (interval_here == interval_there)
+        count += hits.view(state.shape[0], 4, 3, *hits.shape[2:]).sum(2)
     return count
 
 
