@@ -91,6 +91,12 @@ class CoconetNet(nn.Module):
         if channels_last:
             self.to(memory_format=torch.channels_last)
 
+    @property
+    def receptive_radius(self) -> int:
+        """Steps either side of a cell that its logits depend on: each convolution adds its reach in time."""
+        convs = [module for module in self.modules() if isinstance(module, nn.Conv2d)]
+        return sum(conv.kernel_size[0] // 2 * conv.dilation[0] for conv in convs)
+
     def forward(self, onehot: Tensor, mask: Tensor) -> Tensor:
         known = (~mask).unsqueeze(-1).to(onehot.dtype)
         x = torch.cat([onehot * known, known.expand_as(onehot)], dim=1)
@@ -149,9 +155,12 @@ class Coconet(nn.Module):
         # Batch norm with its running statistics (not a Gibbs block's), folded into the convolutions.
         net = sampling_net(self.net)
         pitches, mask = pitches.to(self.device), mask.to(self.device)
+        radius = net.receptive_radius
         if draft_pmax is None:
-            return gibbs_sample(net, pitches, mask, settings, generator)
-        return gibbs_sample(net, pitches, mask, settings, generator, pmax=draft_pmax, from_draft=True)
+            return gibbs_sample(net, pitches, mask, settings, generator, receptive_radius=radius)
+        return gibbs_sample(
+            net, pitches, mask, settings, generator, pmax=draft_pmax, from_draft=True, receptive_radius=radius
+        )
 
     def generate_examples(
         self, batch: dict[str, Tensor], count: int, generator: torch.Generator

@@ -109,6 +109,7 @@ def gibbs_sample(
     nu: float = 0.7,
     constant_probability: float = 0.5,
     from_draft: bool = False,
+    receptive_radius: int | None = None,
 ) -> Tensor:
     """Fill the cells where `mask` is True; every other cell (rests included) stays exactly as given.
 
@@ -118,7 +119,9 @@ def gibbs_sample(
     rests and pitches outside Coconet's range are redrawn first, as the independent start would.
     settings: steps (one model call each; None = 4 T as in Coconet), temperature, schedule, and the
     voice-leading prior added to every proposal (`sampling.voice_leading`). pmin, pmax, nu are Yao's.
-    Every random number comes from `generator`, so one seed gives one result.
+    `receptive_radius`: steps each side that can change a cell's logits under `model_fn`, if known;
+    the closing note moves then read only the stretches they redraw. Every random number comes
+    from `generator`, so one seed gives one result.
     """
     mask = mask.bool()
     steps, temperature, schedule, prior = (
@@ -155,5 +158,5 @@ def gibbs_sample(
         def logits_of(current: Tensor, block: Tensor) -> Tensor:
             return model_fn(pitch_onehot(current), block)
 
-        state = parallel_note_moves(logits_of, state, mask, prior, temperature, generator)
+        state = parallel_note_moves(logits_of, state, mask, prior, temperature, generator, receptive_radius)
     return state

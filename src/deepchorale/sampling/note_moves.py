@@ -14,6 +14,10 @@ each of its cells and the prior's energy there,
 the blocked-Gibbs step for a block that must hold one pitch (Coconet's cells are conditionally
 independent given the context, so their log-probabilities add). The moves run per lower voice,
 alternate notes at a time, so that no note is drawn beside a neighbour being drawn too.
+
+The notes moved are a few here and there, so with the model's receptive field given (`radius`,
+steps each side that can change a cell's logits) the model reads only the stretches of the piece
+around them: the same logits there, at a fraction of a whole-piece pass.
 """
 
 from __future__ import annotations
@@ -39,6 +43,32 @@ def note_ids(state: Tensor) -> Tensor:
     return changes.cumsum(-1) - 1
 
 
+def block_logits(logits_of: Logits, state: Tensor, block: Tensor, radius: int | None) -> Tensor:
+    """`logits_of(state, block)` at the cells of `block` (elsewhere: zeros with `radius`), computed
+    with `radius` on crops: each run of block steps less than 2 `radius` apart, `radius` steps of
+    the piece either side. A crop's edge is then either the piece's own or `radius` steps from
+    every cell read, so a model whose receptive field is `radius` gives these cells the very logits
+    a whole-piece pass would."""
+    if radius is None:
+        return logits_of(state, block)
+    length = state.shape[-1]
+    steps = block.flatten(0, 1).any(0).nonzero().flatten().tolist()
+    runs = [[steps[0], steps[0]]] if steps else []
+    for step in steps[1:]:
+        if step - runs[-1][1] < 2 * radius:
+            runs[-1][1] = step
+        else:
+            runs.append([step, step])
+    logits = None
+    for first, last in runs:
+        low, high = max(first - radius, 0), min(last + radius + 1, length)
+        crop = logits_of(state[..., low:high], block[..., low:high])
+        if logits is None:
+            logits = crop.new_zeros((*state.shape, crop.shape[-1]))
+        logits[..., first : last + 1, :] = crop[..., first - low : last + 1 - low, :]
+    return logits
+
+
 def parallel_note_moves(
     logits_of: Logits,
     state: Tensor,
@@ -46,9 +76,11 @@ def parallel_note_moves(
     prior: VoiceLeadingPrior,
     temperature: float,
     generator: torch.Generator | None,
+    radius: int | None = None,
 ) -> Tensor:
     """`state` with every generated note that moves in parallels redrawn whole (one model call per
-    lower voice and note parity that has such a note); other cells are untouched."""
+    lower voice and note parity that has such a note, on the stretches around them with `radius`,
+    the model's receptive field); other cells are untouched."""
     for voice in range(1, state.shape[1]):
         for parity in (0, 1):
             ids = note_ids(state)
@@ -64,7 +96,7 @@ def parallel_note_moves(
                 if bool(mask[batch, voice][note].all()):
                     chosen[batch, voice] |= note
             if chosen.any():
-                state = _redraw_notes(logits_of, state, chosen, prior, temperature, generator)
+                state = _redraw_notes(logits_of, state, chosen, prior, temperature, generator, radius)
     return state
 
 
@@ -75,8 +107,10 @@ def _redraw_notes(
     prior: VoiceLeadingPrior,
     temperature: float,
     generator: torch.Generator | None,
+    radius: int | None,
 ) -> Tensor:
-    scores = torch.log_softmax(logits_of(state, block).float() / temperature, -1) - prior.penalty(state)
+    logits = block_logits(logits_of, state, block, radius)
+    scores = torch.log_softmax(logits.float() / temperature, -1) - prior.penalty(state)
     ids = note_ids(state)
     notes = []  # (batch, voice, the note's cells)
     for batch, voice in block.any(-1).nonzero().tolist():
