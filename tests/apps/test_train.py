@@ -29,8 +29,10 @@ from tests.wandb_offline import offline_exit_code, offline_history
 EXPERIMENTS = sorted(p.stem for p in (REPO / "conf" / "experiment").glob("*.yaml"))
 TINY_COCONET = ["model.net.num_layers=4", "model.net.num_filters=16"]
 TINY_GAN = ["model.generator.base_filters=4", "model.critic.base_filters=4"]
-# A GAN batch is one critic step, and its first generator step (global_step 1) comes after five.
+# A GAN batch is one critic step, and its first generator step (global_step 1) comes after five
+# (two with gan_supervised's critic_steps).
 FIVE_BATCHES = ["trainer.fast_dev_run=5"]
+TWO_BATCHES = ["trainer.fast_dev_run=2"]
 SHRINK = {  # the GPU-sized experiments still compose and step, on fewer, shorter windows
     "coconet_paper": [
         "data.batch_size=2",
@@ -45,6 +47,7 @@ SHRINK = {  # the GPU-sized experiments still compose and step, on fewer, shorte
         "data.pin_memory=false",
     ],
     "gan_small": FIVE_BATCHES,
+    "gan_supervised": TWO_BATCHES,
     "gan_paper": [*FIVE_BATCHES, "data.batch_size=2", "data.num_workers=0", "data.pin_memory=false"],
 }
 

@@ -20,7 +20,7 @@ from deepchorale.models.gan import Gan, GanSettings, pitches_from_rolls, voice_r
 from deepchorale.models.gan_nets import Critic, MuseganGenerator, UnetGenerator
 from deepchorale.models.protocol import ExampleWriter
 from deepchorale.models.weights import load_model, save_weights
-from deepchorale.training.gan import GanModule, gradient_penalty
+from deepchorale.training.gan import GanModule, gradient_penalty, reconstruction_loss
 from deepchorale.training.samples import GeneratedSamples
 
 TINY = {"depth": 2, "base_filters": 4, "latent_dim": 4}
@@ -91,6 +91,43 @@ def test_schedulers_step_once_per_generator_step(corpus):
     trainer.fit(module, train_dataloaders=loader)
     assert [scheduler.last_epoch for scheduler in module.hand_stepped_schedulers()] == [2, 2]
     assert module.optimizers()[1].param_groups[0]["lr"] == pytest.approx(1e-3 * 0.75)
+
+
+def test_reconstruction_loss_reads_rolls_as_the_gan_decodes_them():
+    pitches = torch.tensor([[[60, 60, REST, 62]] * 3])  # (1, 3 lower voices, 4 steps)
+    real = voice_rolls(pitches)
+    cells = torch.ones(1, 3, 4, dtype=torch.bool)
+    assert reconstruction_loss(real, real, cells) < 0.02  # the real rolls, rest included
+    other = voice_rolls(torch.tensor([[[64, 60, 60, 62]] * 3]))
+    cells[..., 0] = False  # only the cells written count: step 0's wrong pitch is not charged
+    assert reconstruction_loss(other, real, cells) > 2  # step 2: a pitch where Bach rests
+    cells[..., 2] = False
+    assert reconstruction_loss(other, real, cells) < 0.02
+    # Lower rolls are likelier where they decode to the real pitch than where they do not.
+    quieter = real * 0.5
+    assert reconstruction_loss(quieter, real, torch.ones_like(cells)) < reconstruction_loss(
+        -quieter, real, torch.ones_like(cells)
+    )
+
+
+def test_the_supervised_term_teaches_the_generator_bachs_voices(corpus):
+    loader = DataLoader(real_windows(corpus, 4), batch_size=4)
+    batch = next(iter(loader))
+    real, valid = voice_rolls(batch["pitches"]), batch["valid"]
+    given = torch.zeros_like(valid)
+
+    def reconstruction(module: GanModule) -> float:
+        with torch.no_grad():
+            written = module.written(real, given, module.noise(len(real), torch.Generator().manual_seed(0)))
+            return float(reconstruction_loss(written, real[:, 1:], module.written_cells(valid, given)))
+
+    before = reconstruction(tiny_module())
+    trained = {}
+    for weight in (0.0, 10.0):
+        module = tiny_module(reconstruction_weight=weight, context_dropout=1.0, critic_steps=1)
+        quiet_trainer(max_steps=30).fit(module, train_dataloaders=loader)
+        trained[weight] = reconstruction(module)
+    assert trained[10.0] < before - 0.2 and trained[10.0] < trained[0.0] - 0.2
 
 
 def test_gradient_penalty_equals_direct_autograd_on_a_toy_critic():

@@ -20,10 +20,14 @@ import functools
 import lightning.pytorch as pl
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
-from deepchorale.models.gan import Gan, GanSettings, condition_planes, given_plane, voice_rolls
+from deepchorale.models.gan import PITCH_ROWS, Gan, GanSettings, condition_planes, given_plane, voice_rolls
 from deepchorale.training.optimizers import optimizer_config
+
+# Rolls are in (-1, 1): read as logits, times this, a row 1 above the others is e^8 likelier.
+ROLL_SHARPNESS = 8.0
 
 
 def gradient_penalty(
@@ -40,17 +44,31 @@ def gradient_penalty(
         return ((gradient.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
+def reconstruction_loss(written: Tensor, real: Tensor, cells: Tensor) -> Tensor:
+    """Cross-entropy of the real lower voices under the generator's rolls, read as `Gan.infill`
+    decodes them: each row's logit is `ROLL_SHARPNESS` times its value and a rest's is 0, so the
+    argmax is the decoded pitch (a rest where no row is above 0). Averaged over `cells` (B, 3, T),
+    the cells the generator writes. The supervised term of a conditional GAN (pix2pix's L1, Isola
+    et al. 2017): the generator learns Bach's chords from the data, the critic their texture."""
+    logits = torch.cat([written.float() * ROLL_SHARPNESS, written.new_zeros((*written.shape[:-1], 1))], -1)
+    target = torch.where(real.max(-1).values > 0, real.argmax(-1), PITCH_ROWS)
+    loss = F.cross_entropy(logits.flatten(0, 2), target.flatten(), reduction="none")
+    return loss[cells.flatten()].mean()
+
+
 class GanModule(pl.LightningModule):
     """Trains a generator (`MuseganGenerator` or `UnetGenerator`, `models/gan_nets.py`) against
     the `Critic` by WGAN-GP, and accompanies melodies with it (the generator protocol).
 
     Metrics: train/critic_loss (D(fake) - D(real) + lambda GP, averaged over the critic steps since
     the last generator step), train/wasserstein (D(real) - D(fake), the critic's distance
-    estimate), train/gradient_penalty, train/loss (the generator's, -D(fake), as every model's
-    train/loss is what its trained net minimises); val/loss and test/loss
-    are the Wasserstein estimate on the evaluation windows with fixed noise: lower means the
-    fakes are closer for this critic, but critics change, so select checkpoints by the sample
-    metrics (`samples/judge_score`, conf/experiment/gan_small.yaml).
+    estimate), train/gradient_penalty, train/loss (the generator's, -D(fake) plus
+    `reconstruction_weight` times the reconstruction, as every model's train/loss is what its
+    trained net minimises), train/reconstruction (`reconstruction_loss`, logged at any weight);
+    val/loss and test/loss are the Wasserstein estimate on the evaluation windows with fixed noise:
+    lower means the fakes are closer for this critic, but critics change, so select checkpoints by
+    the sample metrics (`samples/judge_score`, conf/experiment/gan_small.yaml); val/reconstruction
+    and test/reconstruction are the reconstruction there, nats per written cell.
     """
 
     def __init__(
@@ -66,6 +84,7 @@ class GanModule(pl.LightningModule):
         context_dropout: float = 0.25,
         eval_seed: int = 0,
         sampler: dict | None = None,
+        reconstruction_weight: float = 0.0,
     ) -> None:
         super().__init__()
         if critic_steps < 1 or snippet_steps < 1 or context_steps < 0:
@@ -98,12 +117,20 @@ class GanModule(pl.LightningModule):
         steps = torch.arange(batch["valid"].shape[1], device=self.device)
         return (steps < self.hparams.context_steps) & keep_context.unsqueeze(1)
 
-    def fakes(self, real: Tensor, valid: Tensor, given: Tensor, noise: Tensor) -> Tensor:
-        """Real soprano and given steps, generated lower voices elsewhere, silence on padding."""
-        written = self.generator(condition_planes(real, given), noise)
+    def written(self, real: Tensor, given: Tensor, noise: Tensor) -> Tensor:
+        """(B, 3, T, 48): the generator's lower voices for the windows of `real`."""
+        return self.generator(condition_planes(real, given), noise)
+
+    def fakes(self, real: Tensor, valid: Tensor, given: Tensor, written: Tensor) -> Tensor:
+        """Real soprano and given steps, `written` lower voices elsewhere, silence on padding."""
         lower = torch.where(given[:, None, :, None], real[:, 1:], written)
         lower = torch.where(valid[:, None, :, None], lower, -1.0)
         return torch.cat([real[:, :1], lower], 1)
+
+    @staticmethod
+    def written_cells(valid: Tensor, given: Tensor) -> Tensor:
+        """(B, 3, T): the lower voices' cells the generator writes (inside the piece, not given)."""
+        return (valid & ~given)[:, None, :].expand(-1, 3, -1)
 
     def judged(self, rolls: Tensor, given: Tensor) -> Tensor:
         return torch.cat([rolls, given_plane(given, rolls)], 1)
@@ -115,7 +142,7 @@ class GanModule(pl.LightningModule):
         given = self.given_steps(batch, keep)
 
         with torch.no_grad():
-            fake = self.fakes(real, valid, given, self.noise(len(real), None))
+            fake = self.fakes(real, valid, given, self.written(real, given, self.noise(len(real), None)))
         real_in, fake_in = self.judged(real, given), self.judged(fake, given)
         wasserstein = self.critic(real_in).mean() - self.critic(fake_in).mean()
         penalty = gradient_penalty(self.critic, real_in, fake_in)
@@ -136,8 +163,12 @@ class GanModule(pl.LightningModule):
             return
         self.critic.requires_grad_(False)  # the generator's loss needs gradients through it, not for it
         try:
-            fake = self.fakes(real, valid, given, self.noise(len(real), None))
+            written = self.written(real, given, self.noise(len(real), None))
+            fake = self.fakes(real, valid, given, written)
             generator_loss = -self.critic(self.judged(fake, given)).mean()
+            reconstruction = reconstruction_loss(written, real[:, 1:], self.written_cells(valid, given))
+            if self.hparams.reconstruction_weight:
+                generator_loss = generator_loss + self.hparams.reconstruction_weight * reconstruction
             generator_optimizer.zero_grad()
             self.manual_backward(generator_loss)
             generator_optimizer.step()  # through Lightning: one global_step
@@ -147,6 +178,7 @@ class GanModule(pl.LightningModule):
             scheduler.step()
         size = len(real)
         self.log("train/loss", generator_loss, prog_bar=True, batch_size=size)
+        self.log("train/reconstruction", reconstruction, batch_size=size)
         for name, total in self.critic_sums.items():
             self.log(f"train/{name}", total / self.hparams.critic_steps, batch_size=size)
         self.log("train/generator_step", float(self.global_step), batch_size=size)
@@ -163,9 +195,12 @@ class GanModule(pl.LightningModule):
         generator = torch.Generator(device=self.device).manual_seed(self.hparams.eval_seed + batch_idx)
         real, valid = voice_rolls(batch["pitches"]), batch["valid"]
         given = self.given_steps(batch, torch.ones(len(real), dtype=torch.bool, device=self.device))
-        fake = self.fakes(real, valid, given, self.noise(len(real), generator))
+        written = self.written(real, given, self.noise(len(real), generator))
+        fake = self.fakes(real, valid, given, written)
         distance = self.critic(self.judged(real, given)).mean() - self.critic(self.judged(fake, given)).mean()
         self.log(f"{stage}/loss", distance, batch_size=len(real), sync_dist=True)
+        reconstruction = reconstruction_loss(written, real[:, 1:], self.written_cells(valid, given))
+        self.log(f"{stage}/reconstruction", reconstruction, batch_size=len(real), sync_dist=True)
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         self.evaluate(batch, batch_idx, "val")
