@@ -49,11 +49,11 @@ def block_logits(logits_of: Logits, state: Tensor, block: Tensor, radius: int | 
     the piece either side. A crop's edge is then either the piece's own or `radius` steps from
     every cell read, so a model whose receptive field is `radius` gives these cells the very logits
     a whole-piece pass would."""
-    if radius is None:
+    steps = block.flatten(0, 1).any(0).nonzero().flatten().tolist()
+    if radius is None or not steps:
         return logits_of(state, block)
     length = state.shape[-1]
-    steps = block.flatten(0, 1).any(0).nonzero().flatten().tolist()
-    runs = [[steps[0], steps[0]]] if steps else []
+    runs = [[steps[0], steps[0]]]
     for step in steps[1:]:
         if step - runs[-1][1] < 2 * radius:
             runs[-1][1] = step
