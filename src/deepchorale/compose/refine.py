@@ -2,10 +2,11 @@
 
 The GAN writes alto, tenor and bass in one forward pass per bar: fast, with a texture of its own,
 but nothing in it checks part-writing: on its own it writes parallel fifths and octaves at ten
-times Bach's rate and a third of its sonorities off a triad or seventh (the gan_supervised card). Coconet's annealed blocked Gibbs can start from that draft instead of from
-independent draws (`gibbs_sample(..., from_draft=True)`): its first block redraws `pmax` of the
-generated cells rather than Yao's 0.9, and the block shrinks from there, so what Coconet agrees
-with in the draft survives and what it does not is rewritten under the voice-leading prior.
+times Bach's rate and a third of its sonorities off a triad or seventh (the gan_supervised card).
+Coconet's annealed blocked Gibbs can start from that draft instead of from independent draws
+(`gibbs_sample(..., from_draft=True)`): its first block redraws `pmax` of the generated cells
+rather than Yao's 0.9, and the block shrinks from there, so what Coconet agrees with in the draft
+survives and what it does not is rewritten under the voice-leading prior.
 `experiments/gan_vs_coconet/` measures what that buys against either model alone.
 """
 
