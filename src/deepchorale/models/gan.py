@@ -32,17 +32,33 @@ from torch import Tensor, nn
 
 from deepchorale.data.chorale import REST
 from deepchorale.models.protocol import packaged_sampler
+from deepchorale.sampling.line_decoding import decode_lines
 
 PITCH_LOW = 36
 PITCH_ROWS = 48
+# Rolls are in (-1, 1): read as logits, times this, a row 1 above the others is e^8 likelier.
+ROLL_SHARPNESS = 8.0
+STATE_PITCHES = torch.cat(
+    [torch.arange(PITCH_LOW, PITCH_LOW + PITCH_ROWS), torch.tensor([REST])]
+)  # a roll's rows, a rest
 
 
 @dataclass(frozen=True)
 class GanSettings:
     """How the GAN draws: `noise_scale` multiplies the noise vector (1 = as trained; below 1 is the
-    truncation trick, safer and less varied)."""
+    truncation trick, safer and less varied). Its rolls are read as the likeliest lines
+    (`sampling/line_decoding.py`) under Bach's rates of pitch change by place in the beat, their
+    log-chances scaled by `duration_weight`, `parallel_penalty` nats per parallel fifth or octave
+    `interval_weight` times the log-rarity of each leap among Bach's moves, `chord_bonus` nats per
+    step whose four voices form a triad or seventh and `change_bonus` nats per pitch change; all 0
+    read each cell's strongest row, as the rolls were first read."""
 
-    noise_scale: float
+    noise_scale: float = 1.0
+    duration_weight: float = 1.0
+    parallel_penalty: float = 4.0
+    interval_weight: float = 0.0
+    chord_bonus: float = 0.0
+    change_bonus: float = 0.0
 
 
 def voice_rolls(pitches: Tensor) -> Tensor:
@@ -60,6 +76,40 @@ def pitches_from_rolls(rolls: Tensor) -> Tensor:
     """(B, V, T, 48) rolls -> (B, V, T) pitches: the strongest row, or a rest where none is above 0."""
     strongest, row = rolls.max(-1)
     return torch.where(strongest > 0, row + PITCH_LOW, REST)
+
+
+def rolls_log_probs(rolls: Tensor) -> Tensor:
+    """(..., 48) rolls -> (..., 49) log-probabilities of each row and of a rest, as the supervised
+    term trains them (`training.gan.reconstruction_loss`): a row's logit is `ROLL_SHARPNESS` times
+    its value, a rest's 0."""
+    logits = torch.cat([rolls.float() * ROLL_SHARPNESS, rolls.new_zeros((*rolls.shape[:-1], 1))], -1)
+    return logits.log_softmax(-1)
+
+
+def decoded_pitches(
+    rolls: Tensor, pitches: Tensor, keep: Tensor, first_step: int, settings: GanSettings
+) -> Tensor:
+    """(B, 3, T, 48) lower-voice rolls over (B, 4, T) `pitches` -> (B, 3, T) lower-voice pitches:
+    the likeliest lines under Bach's duration and parallels priors (`decode_lines`, weighted by
+    `settings`), with the cells where `keep` is True held at `pitches`'s; step 0 is the piece's
+    step `first_step`."""
+    log_probs = rolls_log_probs(rolls)
+    fixed = pitches[:, 1:]
+    fixed_state = torch.where(fixed == REST, PITCH_ROWS, fixed - PITCH_LOW).clamp(0, PITCH_ROWS)
+    given = F.one_hot(fixed_state, PITCH_ROWS + 1).bool()
+    log_probs = torch.where(keep[..., None], torch.where(given, 0.0, -torch.inf), log_probs)
+    lines = decode_lines(
+        log_probs,
+        STATE_PITCHES,
+        pitches[:, 0],
+        first_step,
+        settings.duration_weight,
+        settings.parallel_penalty,
+        settings.interval_weight,
+        settings.chord_bonus,
+        settings.change_bonus,
+    )
+    return STATE_PITCHES.to(lines.device)[lines]
 
 
 def given_plane(given: Tensor, like: Tensor) -> Tensor:
@@ -87,7 +137,8 @@ class Gan(nn.Module):
         super().__init__()
         self.generator = generator
         self.context_steps, self.snippet_steps = context_steps, snippet_steps
-        self.sampler = GanSettings(**(sampler if sampler is not None else packaged_sampler("gan")))
+        # Knobs a weights file predates take the shipped values (conf/sampler/gan.yaml).
+        self.sampler = GanSettings(**{**packaged_sampler("gan"), **(sampler or {})})
 
     @property
     def device(self) -> torch.device:
@@ -118,10 +169,11 @@ class Gan(nn.Module):
                 given = ~mask[:, 1:, low:high].any(1)
                 given[:, : start - low] = True  # the bar before: written already, or given
                 rolls = voice_rolls(result[:, :, low:high])
-                written = pitches_from_rolls(self.generator(condition_planes(rolls, given), noise))
-                chunk = result[:, 1:, start:high]
-                result[:, 1:, start:high] = torch.where(
-                    mask[:, 1:, start:high], written[..., start - low :], chunk
+                written = self.generator(condition_planes(rolls, given), noise)
+                keep = ~mask[:, 1:, low:high]
+                keep[..., : start - low] = True
+                result[:, 1:, low:high] = decoded_pitches(
+                    written, result[:, :, low:high], keep, low, settings
                 )
         finally:
             self.generator.train(was_training)

@@ -253,7 +253,8 @@ def kind_of(value) -> type | None:
 def check_sampler(config: dict, name: str, kind: str) -> None:
     """A model's stored sampler settings hold the keys of the shipped ones (`conf/sampler/`), each
     of the same kind (or null): a text where a number belongs fails far from the file otherwise.
-    Below the top level a key may be missing (files written before a rule existed go without it)."""
+    Below the top level a key may be missing (files written before a rule existed go without it),
+    and at the top level too for the GAN, whose stored knobs are laid over the shipped ones."""
     sampler = config.get("sampler")
     if sampler is None or kind not in ("coconet", "gan"):
         return
@@ -261,7 +262,8 @@ def check_sampler(config: dict, name: str, kind: str) -> None:
     def check(settings, shipped: dict, where: str) -> None:
         if not isinstance(settings, dict):
             raise WeightsError(f"{name}: model config's {where} is a {type(settings).__name__}, not settings")
-        missing = sorted(set(shipped) - set(settings)) if where == "sampler" else []
+        complete = where == "sampler" and kind != "gan"
+        missing = sorted(set(shipped) - set(settings)) if complete else []
         unknown = sorted(set(settings) - set(shipped))
         if missing or unknown:
             wrong = f"lacks {', '.join(missing)}" if missing else f"has unknown {', '.join(unknown)}"

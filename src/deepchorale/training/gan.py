@@ -23,11 +23,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from deepchorale.models.gan import PITCH_ROWS, Gan, GanSettings, condition_planes, given_plane, voice_rolls
+from deepchorale.models.gan import (
+    PITCH_ROWS,
+    Gan,
+    GanSettings,
+    condition_planes,
+    given_plane,
+    rolls_log_probs,
+    voice_rolls,
+)
 from deepchorale.training.optimizers import optimizer_config
-
-# Rolls are in (-1, 1): read as logits, times this, a row 1 above the others is e^8 likelier.
-ROLL_SHARPNESS = 8.0
 
 
 def gradient_penalty(
@@ -46,13 +51,13 @@ def gradient_penalty(
 
 def reconstruction_loss(written: Tensor, real: Tensor, cells: Tensor) -> Tensor:
     """Cross-entropy of the real lower voices under the generator's rolls, read as `Gan.infill`
-    decodes them: each row's logit is `ROLL_SHARPNESS` times its value and a rest's is 0, so the
-    argmax is the decoded pitch (a rest where no row is above 0). Averaged over `cells` (B, 3, T),
-    the cells the generator writes. The supervised term of a conditional GAN (pix2pix's L1, Isola
-    et al. 2017): the generator learns Bach's chords from the data, the critic their texture."""
-    logits = torch.cat([written.float() * ROLL_SHARPNESS, written.new_zeros((*written.shape[:-1], 1))], -1)
+    reads them (`models.gan.rolls_log_probs`): each row's logit is `ROLL_SHARPNESS` times its
+    value and a rest's is 0, so the argmax is the cell's own pitch (a rest where no row is above
+    0). Averaged over `cells` (B, 3, T), the cells the generator writes. The supervised term of a
+    conditional GAN (pix2pix's L1, Isola et al. 2017): the generator learns Bach's chords from the
+    data, the critic their texture."""
     target = torch.where(real.max(-1).values > 0, real.argmax(-1), PITCH_ROWS)
-    loss = F.cross_entropy(logits.flatten(0, 2), target.flatten(), reduction="none")
+    loss = F.nll_loss(rolls_log_probs(written).flatten(0, 2), target.flatten(), reduction="none")
     return loss[cells.flatten()].mean()
 
 
