@@ -222,7 +222,7 @@ GAN = REPO / "experiments/pretrained/gan_small/weights.pt"
 GAN_SLICE_TRIADS = 0.337
 GAN_TOLERANCE = 0.05
 # The cards read the rolls cell by cell (no line decoding), as the GANs were first measured.
-GAN_SAMPLER = GanSettings(noise_scale=1.0, duration_weight=0.0, parallel_penalty=0.0)
+GAN_SAMPLER = GanSettings()
 
 
 def gan_accompaniments(module, chorales, sampler: GanSettings = GAN_SAMPLER) -> list[Chorale]:

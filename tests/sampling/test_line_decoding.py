@@ -11,6 +11,7 @@ from deepchorale.evaluation.metrics.parallel_octaves import parallel_octaves
 from deepchorale.sampling.line_decoding import (
     BACH_CHANGE_RATES,
     BACH_INTERVAL_SHARES,
+    LinePriors,
     change_rates,
     decode_lines,
     interval_shares,
@@ -31,8 +32,10 @@ def log_probs_for(preferred: list[list[int]], margin: float = 1.0) -> torch.Tens
     return scores.log_softmax(-1)
 
 
-def decoded(log_probs, soprano, **settings) -> list[list[int]]:
-    states = decode_lines(log_probs, PITCHES, torch.tensor([soprano]), 0, **settings)
+def decoded(log_probs, soprano, rates=BACH_CHANGE_RATES, **priors) -> list[list[int]]:
+    """The lines under Bach's change rates and the `priors` given (0 for the others)."""
+    priors = LinePriors(**{"duration_weight": 1.0, **priors})
+    states = decode_lines(log_probs, PITCHES, torch.tensor([soprano]), 0, priors, rates)
     return PITCHES[states[0]].tolist()
 
 
@@ -86,13 +89,25 @@ def test_the_interval_prior_prefers_a_step_the_net_likes_almost_as_much_as_a_lea
     assert decoded(log_probs, soprano, interval_weight=1, rates=rates) == [[60] * 4 + [62] * 4]
 
 
-def test_the_chord_bonus_prefers_a_chord_tone_the_net_likes_almost_as_much():
+def test_the_triad_bonus_prefers_a_chord_tone_the_net_likes_almost_as_much():
     # Over C (soprano) and G, C (tenor, bass), the alto's D is a hair likelier than its E.
     given = [[67] * 4, [60] * 4]
     log_probs = log_probs_for([[62] * 4, *given], margin=20.0)
     log_probs[0, 0, :, STATE[64]] = log_probs[0, 0, :, STATE[62]] - 0.2
     assert decoded(log_probs, [72] * 4) == [[62] * 4, *given]
-    assert decoded(log_probs, [72] * 4, chord_bonus=0.3) == [[64] * 4, *given]
+    assert decoded(log_probs, [72] * 4, triad_bonus=0.3) == [[64] * 4, *given]
+
+
+def test_the_contrary_bonus_moves_the_bass_against_the_soprano():
+    soprano = [72] * 4 + [76] * 4
+    # The bass leaves E on beat 2: up to F (similar motion) is 0.2 nats a step likelier than
+    # down to D, 0.8 over the beat: more than a contrary bonus of 0.5 makes up, less than 1.
+    log_probs = log_probs_for([[64] * 4 + [65] * 4], margin=3.0)
+    log_probs[0, 0, 4:, STATE[62]] = log_probs[0, 0, 4:, STATE[65]] - 0.2
+    rates = (BACH_CHANGE_RATES[2],)
+    assert decoded(log_probs, soprano, rates=rates) == [[64] * 4 + [65] * 4]
+    assert decoded(log_probs, soprano, contrary_bonus=0.5, rates=rates) == [[64] * 4 + [65] * 4]
+    assert decoded(log_probs, soprano, contrary_bonus=1.0, rates=rates) == [[64] * 4 + [62] * 4]
 
 
 def test_the_change_bonus_takes_a_neighbour_note_the_prior_alone_holds_back():
@@ -141,13 +156,11 @@ def test_given_cells_are_kept_and_no_prior_reads_each_cells_strongest_state():
         -1
     )
     soprano = torch.full((2, 12), 72)
-    plain = decode_lines(log_probs, PITCHES, soprano, 0, duration_weight=0, parallel_penalty=0)
+    plain = decode_lines(log_probs, PITCHES, soprano, 0, LinePriors())
     assert torch.equal(plain, log_probs.argmax(-1))
     given = torch.full_like(log_probs, -torch.inf)
     given[..., STATE[60]] = 0.0
     log_probs[:, 1, 3:7] = given[:, 1, 3:7]
-    lines = decode_lines(
-        log_probs, PITCHES, soprano, 0, duration_weight=1, parallel_penalty=4, interval_weight=1
-    )
+    lines = decode_lines(log_probs, PITCHES, soprano, 0, LinePriors(1.0, 4.0, 1.0, 0.3, 0.3, 1.0))
     assert (lines[:, 1, 3:7] == STATE[60]).all()
     assert lines.shape == (2, 3, 12)

@@ -23,7 +23,7 @@ Training (WGAN-GP, the step counting) is `deepchorale.training.gan`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
@@ -32,7 +32,7 @@ from torch import Tensor, nn
 
 from deepchorale.data.chorale import REST
 from deepchorale.models.protocol import packaged_sampler
-from deepchorale.sampling.line_decoding import decode_lines
+from deepchorale.sampling.line_decoding import LinePriors, decode_lines
 
 PITCH_LOW = 36
 PITCH_ROWS = 48
@@ -47,18 +47,20 @@ STATE_PITCHES = torch.cat(
 class GanSettings:
     """How the GAN draws: `noise_scale` multiplies the noise vector (1 = as trained; below 1 is the
     truncation trick, safer and less varied). Its rolls are read as the likeliest lines
-    (`sampling/line_decoding.py`) under Bach's rates of pitch change by place in the beat, their
-    log-chances scaled by `duration_weight`, `parallel_penalty` nats per parallel fifth or octave
-    `interval_weight` times the log-rarity of each leap among Bach's moves, `chord_bonus` nats per
-    step whose four voices form a triad or seventh and `change_bonus` nats per pitch change; all 0
-    read each cell's strongest row, as the rolls were first read."""
+    (`sampling/line_decoding.py`) under the priors of `LinePriors`, whose fields these others are;
+    all 0 read each cell's strongest row, as the rolls were first read."""
 
     noise_scale: float = 1.0
-    duration_weight: float = 1.0
-    parallel_penalty: float = 4.0
+    duration_weight: float = 0.0
+    parallel_penalty: float = 0.0
     interval_weight: float = 0.0
-    chord_bonus: float = 0.0
+    triad_bonus: float = 0.0
+    contrary_bonus: float = 0.0
     change_bonus: float = 0.0
+
+    @property
+    def line_priors(self) -> LinePriors:
+        return LinePriors(**{field.name: getattr(self, field.name) for field in fields(LinePriors)})
 
 
 def voice_rolls(pitches: Tensor) -> Tensor:
@@ -90,25 +92,14 @@ def decoded_pitches(
     rolls: Tensor, pitches: Tensor, keep: Tensor, first_step: int, settings: GanSettings
 ) -> Tensor:
     """(B, 3, T, 48) lower-voice rolls over (B, 4, T) `pitches` -> (B, 3, T) lower-voice pitches:
-    the likeliest lines under Bach's duration and parallels priors (`decode_lines`, weighted by
-    `settings`), with the cells where `keep` is True held at `pitches`'s; step 0 is the piece's
-    step `first_step`."""
+    the likeliest lines under `settings.line_priors` (`decode_lines`), with the cells where `keep`
+    is True held at `pitches`'s; step 0 is the piece's step `first_step`."""
     log_probs = rolls_log_probs(rolls)
     fixed = pitches[:, 1:]
     fixed_state = torch.where(fixed == REST, PITCH_ROWS, fixed - PITCH_LOW).clamp(0, PITCH_ROWS)
     given = F.one_hot(fixed_state, PITCH_ROWS + 1).bool()
     log_probs = torch.where(keep[..., None], torch.where(given, 0.0, -torch.inf), log_probs)
-    lines = decode_lines(
-        log_probs,
-        STATE_PITCHES,
-        pitches[:, 0],
-        first_step,
-        settings.duration_weight,
-        settings.parallel_penalty,
-        settings.interval_weight,
-        settings.chord_bonus,
-        settings.change_bonus,
-    )
+    lines = decode_lines(log_probs, STATE_PITCHES, pitches[:, 0], first_step, settings.line_priors)
     return STATE_PITCHES.to(lines.device)[lines]
 
 

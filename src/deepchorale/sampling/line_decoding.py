@@ -17,12 +17,13 @@ together.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from deepchorale.data.chords import IS_CHORD
+from deepchorale.data.chords import chord_roots
 
 BEAT_STEPS = 4  # 16th steps per quarter-note beat; step 0 of a piece is on a beat (a quarter's pickup)
 
@@ -47,6 +48,7 @@ WIDEST = len(BACH_INTERVAL_SHARES[0])  # intervals above 12 semitones share the 
 RATE_FLOOR = 1e-4
 CANDIDATES = 4  # pitches per voice and step the decoder weighs: 4^3 = 64 joint states
 PERFECT_CLASSES = (0, 7)  # unison/octave, fifth (semitones mod 12)
+IS_TRIAD = chord_roots("major triad", "minor triad", "diminished triad", "augmented triad") >= 0
 
 
 def change_rates(pieces: list[np.ndarray], voices: slice = slice(1, 4)) -> np.ndarray:
@@ -115,45 +117,56 @@ def joint_parallels(candidates: Tensor, soprano: Tensor, joint: Tensor) -> Tenso
     return total
 
 
+@dataclass(frozen=True)
+class LinePriors:
+    """What `decode_lines` weighs besides the net's own log-probabilities; each is off at 0.
+
+    - `duration_weight` scales the log-chance of each voice changing pitch (or not) at each place
+      in the beat (`BACH_CHANGE_RATES`);
+    - `parallel_penalty`: nats per parallel fifth or octave, the soprano's included;
+    - `interval_weight` scales the log of each move's share among the voice's moves
+      (`BACH_INTERVAL_SHARES`) relative to its commonest: a step costs nothing, a leap its
+      rarity, a rest's start or end the widest leap's;
+    - `triad_bonus`: nats a step gains where the four voices form a triad (sevenths are Bach's
+      on a sixth as many steps: they are left to the net);
+    - `contrary_bonus`: nats a step gains where the bass moves against the soprano (Bach's outer
+      voices move in contrary motion at a third of their moves);
+    - `change_bonus`: nats each pitch change gains. The likeliest sequence changes less often than
+      sequences drawn from the same model (the priors above charge moves, not holds) and leaves
+      notes held across chords: a speech recogniser's word insertion bonus corrects the same bias.
+    """
+
+    duration_weight: float = 0.0
+    parallel_penalty: float = 0.0
+    interval_weight: float = 0.0
+    triad_bonus: float = 0.0
+    contrary_bonus: float = 0.0
+    change_bonus: float = 0.0
+
+
 def decode_lines(
     log_probs: Tensor,
     state_pitches: Tensor,
     soprano: Tensor,
     first_step: int,
-    duration_weight: float = 1.0,
-    parallel_penalty: float = 0.0,
-    interval_weight: float = 0.0,
-    chord_bonus: float = 0.0,
-    change_bonus: float = 0.0,
+    priors: LinePriors,
     rates: tuple[tuple[float, ...], ...] = BACH_CHANGE_RATES,
     intervals: tuple[tuple[float, ...], ...] = BACH_INTERVAL_SHARES,
 ) -> Tensor:
     """(B, V, T, S) log-probabilities of S states per voice and step -> (B, V, T) the likeliest
-    states. `state_pitches` (S,) is each state's MIDI pitch (-1 a rest); `soprano` (B, T) the line
-    above; step 0 is the piece's step `first_step`. A given cell is a row that is 0 at its state
-    and -inf elsewhere. The priors, each off at 0:
-    - `duration_weight` scales the log-chance of each voice changing pitch (or not) at each place
-      in the beat, `rates` (V, BEAT_STEPS);
-    - `parallel_penalty`: nats per parallel fifth or octave, the soprano's included;
-    - `interval_weight` scales the log of each move's share in `intervals` (V, WIDEST) relative
-      to the voice's commonest move: a step costs nothing, a leap its rarity, a rest's start or
-      end the widest leap's;
-    - `chord_bonus`: nats a step gains where the four voices form a triad or seventh
-      (`data.chords.IS_CHORD`, the metric's vocabulary);
-    - `change_bonus`: nats each pitch change gains. The likeliest sequence changes less often than
-      sequences drawn from the same model (every prior above charges moves, not holds), which
-      leaves notes held across chords; a speech recogniser's word insertion bonus corrects the
-      same bias.
-    """
-    if not any((duration_weight, parallel_penalty, interval_weight, chord_bonus, change_bonus)):
+    states under `priors`, V lower voices with their `rates` of change (V, BEAT_STEPS) and
+    `intervals` shares (V, WIDEST), the last voice the bass. `state_pitches` (S,) is each state's
+    MIDI pitch (-1 a rest); `soprano` (B, T) the line above; step 0 is the piece's step
+    `first_step`. A given cell is a row that is 0 at its state and -inf elsewhere."""
+    if priors == LinePriors():
         return log_probs.argmax(-1)
-    priors = {"duration_weight": duration_weight, "parallel_penalty": parallel_penalty}
-    priors |= {"interval_weight": interval_weight, "chord_bonus": chord_bonus, "change_bonus": change_bonus}
-    priors |= {"rates": rates, "intervals": intervals}
     if len(log_probs) > 1:  # one piece at a time: the transitions of 64 x 64 joint states are large
         pieces = zip(log_probs, soprano)
         return torch.cat(
-            [decode_lines(lp[None], state_pitches, top[None], first_step, **priors) for lp, top in pieces]
+            [
+                decode_lines(lp[None], state_pitches, top[None], first_step, priors, rates, intervals)
+                for lp, top in pieces
+            ]
         )
     _, voices, steps, _ = log_probs.shape
     device = log_probs.device
@@ -164,16 +177,15 @@ def decode_lines(
     joint_log_probs = best_log_probs[:, voice, joint].sum(-1)
     joint_states = best_states[:, voice, joint]
     joint_pitches = state_pitches.to(device=device, dtype=torch.int16)[joint_states]
+    top = soprano[0].to(device=device, dtype=torch.int16)
 
-    if chord_bonus:
-        chords = torch.cat(
-            [soprano[0].to(joint_pitches)[:, None, None].expand(-1, len(joint), 1), joint_pitches], -1
-        )
+    if priors.triad_bonus:
+        chords = torch.cat([top[:, None, None].expand(-1, len(joint), 1), joint_pitches], -1)
         bits = torch.zeros(chords.shape[:-1], dtype=torch.long, device=device)
         for line in chords.unbind(-1):
             bits |= torch.where(line >= 0, 1 << (line.clamp_min(0).long() % 12), 0)
-        formed = torch.from_numpy(IS_CHORD).to(device)[bits] & (chords >= 0).all(-1)
-        joint_log_probs = joint_log_probs + chord_bonus * formed
+        formed = torch.from_numpy(IS_TRIAD).to(device)[bits] & (chords >= 0).all(-1)
+        joint_log_probs = joint_log_probs + priors.triad_bonus * formed
 
     # Each voice's own priors: (T-1, V, K, K) over its candidates before and after a step,
     # gathered into (T-1, J, J) the log-chance of each transition between joint states.
@@ -181,20 +193,30 @@ def decode_lines(
     before, after = candidate_pitches[:-1, :, :, None], candidate_pitches[1:, :, None, :]
     rates_by_voice = torch.tensor(rates, device=device).clamp(RATE_FLOOR, 1 - RATE_FLOOR)
     place = (first_step + torch.arange(1, steps, device=device)) % BEAT_STEPS
-    stay = duration_weight * torch.log1p(-rates_by_voice[:, place]).T[..., None, None]  # (T-1, V, 1, 1)
-    move = duration_weight * torch.log(rates_by_voice[:, place]).T[..., None, None]
-    own = torch.where(before != after, move + change_bonus, stay)
-    if interval_weight:
+    stay = (
+        priors.duration_weight * torch.log1p(-rates_by_voice[:, place]).T[..., None, None]
+    )  # (T-1, V, 1, 1)
+    move = priors.duration_weight * torch.log(rates_by_voice[:, place]).T[..., None, None]
+    own = torch.where(before != after, move + priors.change_bonus, stay)
+    if priors.interval_weight:
         shares = torch.tensor(intervals, device=device).clamp_min(RATE_FLOOR)
-        rarity = interval_weight * (shares / shares.max(1, keepdim=True).values).log()  # (V, WIDEST)
+        rarity = priors.interval_weight * (shares / shares.max(1, keepdim=True).values).log()  # (V, WIDEST)
         # A move into or out of a rest is as rare as the widest leap: a line does not dodge a
         # leap's cost through a rest, and Bach's lower voices rest on 2 % of steps.
         sounding = (before >= 0) & (after >= 0)
         leap = torch.where(sounding, (after - before).abs().clamp(1, WIDEST), WIDEST).long()
         own = own + torch.where(before != after, rarity[voice[:, None, None], leap - 1], 0.0)
+    if priors.contrary_bonus:
+        soprano_motion = torch.sign(top[1:] - top[:-1]) * ((top[1:] >= 0) & (top[:-1] >= 0))
+        bass_before, bass_after = before[:, -1], after[:, -1]
+        bass_motion = torch.sign(bass_after - bass_before) * ((bass_before >= 0) & (bass_after >= 0))
+        against = bass_motion * soprano_motion[:, None, None] < 0
+        own[:, -1] = own[:, -1] + priors.contrary_bonus * against
     transition = sum(own[:, v, joint[:, v, None], joint[None, :, v]] for v in range(voices))
-    if parallel_penalty:
-        transition = transition - parallel_penalty * joint_parallels(candidate_pitches, soprano[0], joint)
+    if priors.parallel_penalty:
+        transition = transition - priors.parallel_penalty * joint_parallels(
+            candidate_pitches, soprano[0], joint
+        )
 
     score = joint_log_probs[0]
     came_from = torch.zeros((steps, joint.shape[0]), dtype=torch.long, device=device)
