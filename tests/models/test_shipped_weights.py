@@ -263,18 +263,18 @@ def test_the_supervised_gan_writes_more_chords_as_its_card_says(test_chorales):
     assert shipped > GAN_SLICE_TRIADS + 3 * GAN_TOLERANCE
 
 
-# Read as compose reads it (conf/sampler/gan.yaml: Bach's change rates, 4 nats a parallel), on the
-# same 8: triad/seventh share 0.773, non-chord tones 0.228 (cell by cell 0.327), no parallels
-# (0.010 fifths, 0.011 octaves).
-DECODED_GAN_SLICE = {triad_or_seventh_rate: 0.773, non_chord_tone_rate: 0.228}
+# Read as compose reads it (conf/sampler/gan.yaml, the line priors), on the same 8: triad/seventh
+# share 0.838, non-chord tones 0.161 (cell by cell 0.701 and 0.327), parallels 0.001 per transition
+# (cell by cell 0.021).
+DECODED_GAN_SLICE = {triad_or_seventh_rate: 0.838, non_chord_tone_rate: 0.161}
 
 
-def test_the_supervised_gan_read_as_lines_writes_bachs_chords_without_parallels(test_chorales):
+def test_the_supervised_gan_read_as_lines_writes_bachs_chords_almost_without_parallels(test_chorales):
     sampler = GanSettings(**packaged_sampler("gan"))
     pieces = gan_accompaniments(load_model(SUPERVISED_GAN), test_chorales[:SLICE], sampler)
     for metric, expected in DECODED_GAN_SLICE.items():
         assert mean_of(metric, pieces) == pytest.approx(expected, abs=GAN_TOLERANCE)
-    assert mean_of(parallel_fifths, pieces) + mean_of(parallel_octaves, pieces) < 0.002
+    assert mean_of(parallel_fifths, pieces) + mean_of(parallel_octaves, pieces) < 0.004
 
 
 # --- articulation -----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from deepchorale.evaluation.metrics.register_outlier_rate import register_outlie
 from deepchorale.sampling.gibbs import GibbsSettings, gibbs_sample
 from deepchorale.sampling.voice_leading import (
     VoiceLeadingPrior,
+    contrary_moves,
     crossing_and_spacing,
     forms_chord,
     parallel_count,
@@ -138,6 +139,21 @@ def test_range_charges_the_pitches_the_register_metric_counts_by_their_distance(
     in_own_bands = VoiceLeadingPrior(parallels=0.0, crossing=0.0, spacing=0.0, non_chord=0.0, range=3.0,
                                      bands=own_bands)  # fmt: skip
     assert in_own_bands.cell_energy(high_alto)[0, :, 0].tolist() == [0.0, 0.0, 0.0, 6.0]
+
+
+def test_contrary_counts_the_bass_moves_against_the_soprano_into_and_out_of_a_step():
+    chords = state((72, 67, 60, 50), (74, 67, 62, 50), (72, 67, 60, 50))  # the soprano's neighbour note
+    counts = contrary_moves(chords, CANDIDATES)
+    assert energy_of(chords, 3, 1, 48, counts) == 2  # down against up, up against down
+    assert energy_of(chords, 3, 1, 52, counts) == 0  # with the soprano both ways
+    assert energy_of(chords, 3, 1, 50, counts) == 0  # held: oblique
+    assert energy_of(chords, 3, 0, 52, counts) == 1  # the first step has no move into it
+    assert float(counts[:, :3].abs().sum()) == 0  # only the bass is rewarded
+    rewarded = VoiceLeadingPrior(
+        parallels=0.0, crossing=0.0, spacing=0.0, non_chord=0.0, range=0.0, contrary=0.5
+    )
+    energy = rewarded.penalty(chords)
+    assert float(energy[0, 3, 1, 48 - ONEHOT_LOW]) == -1.0 and float(energy[0, 3, 1, 52 - ONEHOT_LOW]) == 0
 
 
 def test_cell_energy_is_the_energy_of_the_pitch_each_cell_holds():

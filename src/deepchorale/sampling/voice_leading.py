@@ -18,7 +18,10 @@ where E adds a fixed penalty for each rule the pitch would break against the cel
   (`data.chords.FIFTH_OMITTED`): Bach's passing tones survive a moderate penalty;
 - `range`: per semitone outside the voice's register in Bach (`data.registers.bach_bands`, p2-p98 of
   his notes, the bands `evaluation.metrics.register_outlier_rate` counts), or in the corpus given as
-  `bands`: Coconet's inner voices drift high and hug the soprano without it.
+  `bands`: Coconet's inner voices drift high and hug the soprano without it;
+- `contrary` (a reward, not a penalty): per move of the bass against the soprano's, into or out of
+  the step. Bach's outer voices move in contrary motion at a third of their moves; Coconet's
+  harmonisations at a quarter, which the Turing test's discriminators hear.
 The rules come from common-practice part-writing (e.g. Aldwell & Schachter, *Harmony and Voice
 Leading*, ch. 5; Huron, "Tone and Voice", Music Perception 19(1), 2001). A penalty of ~6 nats makes
 a rule-breaking pitch 400× less likely than the model alone would have it: a strong prior, not a
@@ -56,6 +59,8 @@ class VoiceLeadingPrior:
     # Each voice's (lowest, highest) for `range`, soprano first: None is Bach's (`bach_bands`);
     # compose gives another corpus's when its harmoniser was trained on one (`compose.registers`).
     bands: tuple[tuple[int, int], ...] | None = None
+    # Nats off a bass candidate's energy per move against the soprano's (0 in files from before it).
+    contrary: float = 0.0
 
     def penalty(self, state: Tensor) -> Tensor:
         """(B, 4, T) current pitches (−1 = rest) -> (B, 4, T, 46) energy of every candidate pitch."""
@@ -70,6 +75,8 @@ class VoiceLeadingPrior:
             energy += self.non_chord * ~forms_chord(state, candidates, self.fifthless_chords)
         if self.range:
             energy += self.range * semitones_outside_register(candidates, self.bands)[None, :, None, :]
+        if self.contrary:
+            energy -= self.contrary * contrary_moves(state, candidates)
         return energy
 
     def cell_energy(self, state: Tensor) -> Tensor:
@@ -119,6 +126,20 @@ def parallel_count(state: Tensor, candidates: Tensor) -> Tensor:
         same_direction = (self_motion == other_motion) & (self_motion != 0)
         hits = sounds & perfect_there & same_direction & (interval_here == interval_there)
         count += hits.view(state.shape[0], 4, 3, *hits.shape[2:]).sum(2)
+    return count
+
+
+def contrary_moves(state: Tensor, candidates: Tensor) -> Tensor:
+    """(B, 4, T, P): for the bass's candidates, how many of its two moves (into the step, out of
+    it) go against the soprano's move; 0 in the other voices' rows."""
+    count = torch.zeros((*state.shape, candidates.numel()), device=state.device)
+    soprano, bass, cand = state[:, 0], state[:, 3], candidates.view(1, 1, -1)
+    for offset in (-1, 1):
+        soprano_there, bass_there = _shifted(soprano, offset), _shifted(bass, offset)
+        sounds = (soprano != REST) & (soprano_there != REST) & (bass_there != REST)
+        soprano_motion = torch.sign((soprano_there - soprano) * offset)  # later step minus earlier
+        bass_motion = torch.sign((bass_there[..., None] - cand) * offset)
+        count[:, 3] += sounds[..., None] & (soprano_motion[..., None] * bass_motion < 0)
     return count
 
 
