@@ -38,9 +38,8 @@ PITCH_LOW = 36
 PITCH_ROWS = 48
 # Rolls are in (-1, 1): read as logits, times this, a row 1 above the others is e^8 likelier.
 ROLL_SHARPNESS = 8.0
-STATE_PITCHES = torch.cat(
-    [torch.arange(PITCH_LOW, PITCH_LOW + PITCH_ROWS), torch.tensor([REST])]
-)  # a roll's rows, a rest
+# The states `decoded_pitches` reads: a roll's rows, then a rest.
+STATE_PITCHES = torch.cat([torch.arange(PITCH_LOW, PITCH_LOW + PITCH_ROWS), torch.tensor([REST])])
 
 
 @dataclass(frozen=True)

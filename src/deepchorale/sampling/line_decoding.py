@@ -1,17 +1,17 @@
-"""Reads the lower voices from per-step pitch distributions: the likeliest lines under Bach's rates
-of pitch change and his avoidance of parallel fifths and octaves.
+"""Reads the lower voices from per-step pitch distributions: the likeliest lines under priors
+measured on Bach's chorales.
 
 A net that predicts every 16th step's pitch at once (the GAN's one pass) changes its mind from cell
 to cell, and each change becomes an onset: read cell by cell, its inner voices change pitch on a
 fifth of the 16ths between 8ths, where Bach's almost never do (`BACH_CHANGE_RATES`). Reading each
 voice alone under a duration prior cures the stutter but lets the voices move together into
 parallels. `decode_lines` therefore reads the three lines jointly: the hidden state at a step is one
-of each voice's few likeliest pitches there; a transition costs, per voice, the log-chance of
-changing (or keeping) its pitch at that place in the beat, and a fixed penalty per parallel fifth or
-octave it makes with any voice, the soprano included; Viterbi's algorithm returns the likeliest
-sequence of states (Rabiner 1989, "A tutorial on hidden Markov models", section III.B). The net
-still chooses among its own pitches; the priors decide when a line leaves one and which pitches go
-together.
+of each voice's few likeliest pitches there; a transition is charged what `LinePriors` says (the
+log-chance of changing pitch at that place in the beat, the rarity of the leap, each parallel fifth
+or octave with any voice, the soprano included) and a state gains for a triad; Viterbi's algorithm
+returns the likeliest sequence of states (Rabiner 1989, "A tutorial on hidden Markov models",
+section III.B). The net still chooses among its own pitches; the priors decide when a line leaves
+one and which pitches go together.
 """
 
 from __future__ import annotations
@@ -193,10 +193,9 @@ def decode_lines(
     before, after = candidate_pitches[:-1, :, :, None], candidate_pitches[1:, :, None, :]
     rates_by_voice = torch.tensor(rates, device=device).clamp(RATE_FLOOR, 1 - RATE_FLOOR)
     place = (first_step + torch.arange(1, steps, device=device)) % BEAT_STEPS
-    stay = (
-        priors.duration_weight * torch.log1p(-rates_by_voice[:, place]).T[..., None, None]
-    )  # (T-1, V, 1, 1)
-    move = priors.duration_weight * torch.log(rates_by_voice[:, place]).T[..., None, None]
+    place_rates = rates_by_voice[:, place].T[..., None, None]  # (T-1, V, 1, 1)
+    stay = priors.duration_weight * torch.log1p(-place_rates)
+    move = priors.duration_weight * torch.log(place_rates)
     own = torch.where(before != after, move + priors.change_bonus, stay)
     if priors.interval_weight:
         shares = torch.tensor(intervals, device=device).clamp_min(RATE_FLOOR)
