@@ -43,19 +43,13 @@ STATE_PITCHES = torch.cat([torch.arange(PITCH_LOW, PITCH_LOW + PITCH_ROWS), torc
 
 
 @dataclass(frozen=True)
-class GanSettings:
+class GanSettings(LinePriors):
     """How the GAN draws: `noise_scale` multiplies the noise vector (1 = as trained; below 1 is the
     truncation trick, safer and less varied). Its rolls are read as the likeliest lines
-    (`sampling/line_decoding.py`) under the priors of `LinePriors`, whose fields these others are;
-    all 0 read each cell's strongest row, as the rolls were first read."""
+    (`sampling/line_decoding.py`) under the inherited `LinePriors`; all 0 read each cell's
+    strongest row, as the rolls were first read."""
 
     noise_scale: float = 1.0
-    duration_weight: float = 0.0
-    parallel_penalty: float = 0.0
-    interval_weight: float = 0.0
-    triad_bonus: float = 0.0
-    contrary_bonus: float = 0.0
-    change_bonus: float = 0.0
 
     @property
     def line_priors(self) -> LinePriors:
