@@ -161,6 +161,19 @@ def test_given_cells_are_kept_and_no_prior_reads_each_cells_strongest_state():
     given = torch.full_like(log_probs, -torch.inf)
     given[..., STATE[60]] = 0.0
     log_probs[:, 1, 3:7] = given[:, 1, 3:7]
-    lines = decode_lines(log_probs, PITCHES, soprano, 0, LinePriors(1.0, 4.0, 1.0, 0.3, 0.3, 1.0))
+    lines = decode_lines(
+        log_probs,
+        PITCHES,
+        soprano,
+        0,
+        LinePriors(
+            duration_weight=1.0,
+            parallel_penalty=4.0,
+            interval_weight=1.0,
+            triad_bonus=0.3,
+            contrary_bonus=0.3,
+            change_bonus=1.0,
+        ),
+    )
     assert (lines[:, 1, 3:7] == STATE[60]).all()
     assert lines.shape == (2, 3, 12)

@@ -117,7 +117,7 @@ def joint_parallels(candidates: Tensor, soprano: Tensor, joint: Tensor) -> Tenso
     return total
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)  # six floats: named, never positional
 class LinePriors:
     """What `decode_lines` weighs besides the net's own log-probabilities; each is off at 0.
 
