@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up a fresh checkout: Debian packages (when root), then .venv with torch==2.13.0 and the
-# project. Idempotent: a second run only checks, in about a second.
+# project at the versions constraints.txt pins. Idempotent: a second run only checks, in about a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,13 +29,13 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
 fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 
-# Reinstall only when the project's dependencies change.
+# Reinstall only when the project's dependencies or their pinned versions change.
 stamp=.venv/.deepchorale-installed
-wanted=$(sha256sum pyproject.toml | cut -c1-16)
+wanted=$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   echo "setup: installing torch==2.13.0 (CPU wheel) and deepchorale into .venv"
-  .venv/bin/pip install -q --disable-pip-version-check torch==2.13.0 2>&1 | grep -v "^WARNING: Location" || true
-  .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+  .venv/bin/pip install -q --disable-pip-version-check -c constraints.txt torch==2.13.0 2>&1 | grep -v "^WARNING: Location" || true
+  .venv/bin/pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
   .venv/bin/python -c 'import deepchorale.cli, torch, lightning, hydra, music21' # fail loudly if the install did not
   echo "$wanted" >"$stamp"
 fi
