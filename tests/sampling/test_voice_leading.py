@@ -156,6 +156,18 @@ def test_contrary_counts_the_bass_moves_against_the_soprano_into_and_out_of_a_st
     assert float(energy[0, 3, 1, 48 - ONEHOT_LOW]) == -1.0 and float(energy[0, 3, 1, 52 - ONEHOT_LOW]) == 0
 
 
+def test_out_of_key_charges_lower_voice_pitches_outside_the_key_and_leaves_the_soprano_alone():
+    chords = state((73, 67, 60, 50))  # C#5 over G4 C4 D3
+    rules = dict(parallels=0.0, crossing=0.0, spacing=0.0, non_chord=0.0, range=0.0, out_of_key=1.5)
+    in_c = VoiceLeadingPrior(**rules, key=(0, "major")).cell_energy(chords)[0, :, 0]
+    assert in_c.tolist() == [0.0, 0.0, 0.0, 0.0]  # the soprano is the user's: never charged
+    energy = VoiceLeadingPrior(**rules, key=(9, "minor")).penalty(chords)[0, :, 0]
+    # A minor: G# (its raised 7th) and F# (raised 6th) are in the key, C# and D# are not.
+    assert [float(energy[2, pitch - ONEHOT_LOW]) for pitch in (56, 54, 61, 63, 57)] == [0, 0, 1.5, 1.5, 0]
+    assert float(energy[0].abs().sum()) == 0
+    assert float(VoiceLeadingPrior(**rules).penalty(chords).abs().sum()) == 0  # no key given: off
+
+
 def test_cell_energy_is_the_energy_of_the_pitch_each_cell_holds():
     clean = state((72, 67, 64, 48), (71, 67, 62, 55))  # I -> V, no parallels
     assert float(ONLY_PARALLELS.cell_energy(clean).sum()) == 0

@@ -104,10 +104,11 @@ def _bass_parallels(pitches: np.ndarray, start: int, stop: int) -> bool:
     return bool(parallel_cells(window)[0, 3, [start - low, stop - 1 - low]].any())
 
 
-def in_registers(stage, registers: Registers):
-    """A stage's settings with their part-writing rules (`voice_leading`, `guard`) in `registers`."""
+def for_piece(stage, registers: Registers, key: tuple[int, str]):
+    """A stage's settings with their part-writing rules (`voice_leading`, `guard`) set for the piece:
+    its voices in `registers`, its lower voices in `key`."""
     rules = {
-        name: replace(prior, bands=registers.bands)
+        name: replace(prior, bands=registers.bands, key=key)
         for name in ("voice_leading", "guard")
         if isinstance(prior := getattr(stage, name, None), VoiceLeadingPrior)
     }
@@ -140,7 +141,7 @@ def compose_track(
     `revision.steps`; the GAN-based harmonisers with their `sampler`. `progress(stage, seconds)` is
     told as each stage ends. The tune is moved by octaves where the sopranos of `registers` sing
     (without them Bach's), or with `transpose` to any key (`place_in_register`); the part-writing
-    rules keep every voice in its band there."""
+    rules keep every voice in its band there, and the lower voices in the melody's key."""
     counts = [stage.candidates for stage in (harmony, embellishment, ornaments) if stage is not None]
     if max(counts) > 1 and critic is None:
         raise ValueError("several candidates of a stage need a `critic` to choose between them")
@@ -158,11 +159,12 @@ def compose_track(
             progress(stage, seconds[stage])
 
     registers = registers or bach_registers()
-    harmony, sampler, embellishment, ornaments = (
-        in_registers(stage, registers) for stage in (harmony, sampler, embellishment, ornaments)
-    )
     torch.manual_seed(seed)
     melody = place_in_register(melody, transpose, registers)
+    harmony, sampler, embellishment, ornaments = (
+        for_piece(stage, registers, (melody.key_tonic, melody.key_mode))
+        for stage in (harmony, sampler, embellishment, ornaments)
+    )
     plan = plan_form(melody, target_seconds, max_tempo_change, registers)
     soprano, soprano_onsets, tune_steps = soprano_line(plan)
     lap("plan")

@@ -13,6 +13,8 @@ import numpy as np
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 CADENCE_MARGIN = 0.05
+# Pitch classes in the key, above the tonic: major; minor with its raised 6th and 7th as well.
+SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 9, 10, 11)}
 
 
 def _profiles() -> np.ndarray:
@@ -47,3 +49,10 @@ def estimate_key(pitches: np.ndarray, final_bass: int | None = None) -> tuple[in
         if cadential:
             best = int(cadential[0])
     return best % 12, "major" if best < 12 else "minor"
+
+
+def in_key(tonic: int, mode: str) -> np.ndarray:
+    """(12,) bool: which pitch classes belong to the key (`SCALES`)."""
+    member = np.zeros(12, bool)
+    member[(np.array(SCALES[mode]) + tonic) % 12] = True
+    return member

@@ -32,6 +32,7 @@ import numpy as np
 from deepchorale.data.chorale import REST, VOICES, Chorale
 from deepchorale.data.chords import CHORD_TEMPLATES
 from deepchorale.data.convert import ONEHOT_LOW, ONEHOT_PITCHES
+from deepchorale.data.key import in_key
 from deepchorale.evaluation.metrics.grid import chord_changes
 from deepchorale.evaluation.metrics.parallel_motion import VOICE_PAIRS, parallel_motion_rate
 from deepchorale.evaluation.metrics.spacing_violation_rate import SPACING_LIMITS
@@ -53,8 +54,6 @@ FEATURES = (
     "chord_changes_per_bar", "parallel_fifths", "parallel_octaves",
     "outer/parallel", "outer/similar", "outer/contrary", "outer/oblique",
 )  # fmt: skip
-# Pitch classes in the key, above the tonic: major; minor with the raised 6th and 7th as well.
-SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 9, 10, 11)}
 
 
 def _chord_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -171,8 +170,7 @@ def texture_features(windows: Windows, key_tonic: int, key_mode: str) -> dict[st
     pitch_set = np.bitwise_or.reduce(np.where(sounding, 1 << classes, 0), axis=1)
     complete = TRIAD[pitch_set] | SEVENTH[pitch_set]
     root_position = ((ROOTS[pitch_set] >> classes[:, 3]) & 1) == 1  # the bass sounds a root
-    in_key = np.zeros(12, bool)
-    in_key[(np.array(SCALES[key_mode]) + key_tonic) % 12] = True
+    member = in_key(key_tonic, key_mode)
     lower_sounding = sounding[:, 1:]
     features |= {
         "chord/triad": _share(TRIAD[pitch_set], full, -1),
@@ -180,7 +178,7 @@ def texture_features(windows: Windows, key_tonic: int, key_mode: str) -> dict[st
         "chord/incomplete": _share(INSIDE_A_CHORD[pitch_set] & ~complete, full, -1),
         "chord/non_chord": _share(~INSIDE_A_CHORD[pitch_set], full, -1),
         "root_position": _share(root_position, full & complete, -1),
-        "out_of_key": _share(~in_key[classes[:, 1:]], lower_sounding, (1, 2)),
+        "out_of_key": _share(~member[classes[:, 1:]], lower_sounding, (1, 2)),
     }
     return features
 
