@@ -168,6 +168,15 @@ def test_out_of_key_charges_lower_voice_pitches_outside_the_key_and_leaves_the_s
     assert float(VoiceLeadingPrior(**rules).penalty(chords).abs().sum()) == 0  # no key given: off
 
 
+def test_centre_charges_each_lower_voice_its_distance_from_the_median():
+    chords = state((72, 65, 62, 48))
+    rules = dict(parallels=0.0, crossing=0.0, spacing=0.0, non_chord=0.0, range=0.0, centre=0.25)
+    # Bach's medians: alto 65, tenor 59, bass 51; the soprano is never charged.
+    assert VoiceLeadingPrior(**rules).cell_energy(chords)[0, :, 0].tolist() == [0.0, 0.0, 0.75, 0.75]
+    own = VoiceLeadingPrior(**rules, medians=(72, 64, 60, 50)).cell_energy(chords)[0, :, 0]
+    assert own.tolist() == [0.0, 0.25, 0.5, 0.5]
+
+
 def test_cell_energy_is_the_energy_of_the_pitch_each_cell_holds():
     clean = state((72, 67, 64, 48), (71, 67, 62, 55))  # I -> V, no parallels
     assert float(ONLY_PARALLELS.cell_energy(clean).sum()) == 0

@@ -106,9 +106,9 @@ def _bass_parallels(pitches: np.ndarray, start: int, stop: int) -> bool:
 
 def for_piece(stage, registers: Registers, key: tuple[int, str]):
     """A stage's settings with their part-writing rules (`voice_leading`, `guard`) set for the piece:
-    its voices in `registers`, its lower voices in `key`."""
+    its voices in `registers` (bands and medians), its lower voices in `key`."""
     rules = {
-        name: replace(prior, bands=registers.bands, key=key)
+        name: replace(prior, bands=registers.bands, medians=registers.medians, key=key)
         for name in ("voice_leading", "guard")
         if isinstance(prior := getattr(stage, name, None), VoiceLeadingPrior)
     }
