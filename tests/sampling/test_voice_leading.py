@@ -14,6 +14,7 @@ from deepchorale.sampling.voice_leading import (
     contrary_moves,
     crossing_and_spacing,
     forms_chord,
+    forms_seventh,
     parallel_count,
     semitones_outside_register,
 )
@@ -120,6 +121,21 @@ def test_fifthless_chords_accept_a_triad_or_seventh_without_its_fifth_and_nothin
     assert not forms_chord(dominant, CANDIDATES)[0, 1, 0, 65 - ONEHOT_LOW]
     assert forms_chord(dominant, CANDIDATES, fifthless=True)[0, 1, 0, 65 - ONEHOT_LOW]
     assert forms_chord(dominant, CANDIDATES)[0, 1, 0, 62 - ONEHOT_LOW]  # D: G major, complete
+
+
+def test_seventh_charges_the_candidates_that_make_a_seventh_chord_complete_or_fifthless():
+    dominant = state((71, 65, 55, 43))  # B4 ? G3 G2
+    sevenths = forms_seventh(dominant, CANDIDATES)[0, 1, 0]
+    assert sevenths[65 - ONEHOT_LOW] and sevenths[53 - ONEHOT_LOW]  # F: G7 without its D, any octave
+    assert not sevenths[62 - ONEHOT_LOW] and not sevenths[67 - ONEHOT_LOW]  # D, G: G major triads
+    assert not sevenths[64 - ONEHOT_LOW]  # E: G B E, a triad's inversion (E minor) without its fifth
+    complete = state((71, 65, 62, 43))  # B F D G: the alto's F completes G7
+    assert forms_seventh(complete, CANDIDATES)[0, 1, 0, 65 - ONEHOT_LOW]
+    resting = forms_seventh(state((71, REST, 62, 43)), CANDIDATES)[0, :, 0]
+    assert not resting[[0, 2, 3]].any()  # the alto rests: the other voices' candidates are not judged
+    assert resting[1, 65 - ONEHOT_LOW]  # the alto's own candidates are, against the three that sound
+    rule = VoiceLeadingPrior(parallels=0.0, crossing=0.0, spacing=0.0, non_chord=0.0, range=0.0, seventh=0.5)
+    assert rule.cell_energy(complete)[0, :, 0].tolist() == [0.5, 0.5, 0.5, 0.5]
 
 
 def test_range_charges_the_pitches_the_register_metric_counts_by_their_distance():

@@ -52,3 +52,14 @@ IS_CHORD_OR_FIFTHLESS[
         for root in range(12)
     ]
 ] = True
+
+# Seventh chords, complete or without their fifth: the sampler's `seventh` rule counts them.
+IS_SEVENTH = chord_roots(*(name for name, intervals in CHORD_TEMPLATES.items() if len(intervals) == 4)) >= 0
+IS_SEVENTH[
+    [
+        sum(1 << ((root + i) % 12) for i in intervals)
+        for name, intervals in FIFTH_OMITTED.items()
+        if "seventh" in name
+        for root in range(12)
+    ]
+] = True
