@@ -15,6 +15,7 @@ from deepchorale.sampling.voice_leading import (
     crossing_and_spacing,
     forms_chord,
     forms_seventh,
+    held_neighbours,
     parallel_count,
     semitones_outside_register,
 )
@@ -191,6 +192,18 @@ def test_centre_charges_each_lower_voice_its_distance_from_the_median():
     assert VoiceLeadingPrior(**rules).cell_energy(chords)[0, :, 0].tolist() == [0.0, 0.0, 0.75, 0.75]
     own = VoiceLeadingPrior(**rules, medians=(72, 64, 60, 50)).cell_energy(chords)[0, :, 0]
     assert own.tolist() == [0.0, 0.25, 0.5, 0.5]
+
+
+def test_hold_rewards_a_lower_voice_keeping_its_pitch_from_either_neighbour():
+    chords = state((72, 67, 60, 48), (74, 67, 62, 48), (72, 65, 62, 48))
+    counts = held_neighbours(chords, CANDIDATES)
+    assert energy_of(chords, 1, 1, 67, counts) == 1  # the alto's G from the step before
+    assert energy_of(chords, 3, 1, 48, counts) == 2  # the bass's C both ways
+    assert energy_of(chords, 2, 1, 60, counts) == 1 and energy_of(chords, 2, 1, 64, counts) == 0
+    rule = VoiceLeadingPrior(parallels=0.0, crossing=0.0, spacing=0.0, non_chord=0.0, range=0.0, hold=0.5)
+    energy = rule.penalty(chords)[0, :, 1]
+    assert float(energy[3, 48 - ONEHOT_LOW]) == -1.0
+    assert float(energy[0].abs().sum()) == 0  # the soprano is the tune's
 
 
 def test_cell_energy_is_the_energy_of_the_pitch_each_cell_holds():
