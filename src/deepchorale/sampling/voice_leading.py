@@ -42,6 +42,9 @@ The rules come from common-practice part-writing (e.g. Aldwell & Schachter, *Har
 Leading*, ch. 5; Huron, "Tone and Voice", Music Perception 19(1), 2001). A penalty of ~6 nats makes
 a rule-breaking pitch 400× less likely than the model alone would have it: a strong prior, not a
 ban, so a melody that forces a parallel still gets a harmony.
+The last five (`seventh` to `contrary`) aim at the cues the Turing test's discriminators rank; each
+moved its own figure on the validation sopranos, none lowered their AUC (benchmarks/README.md), so
+compose ships them off (`conf/sampler/coconet.yaml`): they stay for searches over the prior.
 """
 
 from __future__ import annotations
