@@ -23,7 +23,7 @@ Training (WGAN-GP, the step counting) is `deepchorale.training.gan`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -50,10 +50,6 @@ class GanSettings(LinePriors):
     strongest row, as the rolls were first read."""
 
     noise_scale: float = 1.0
-
-    @property
-    def line_priors(self) -> LinePriors:
-        return LinePriors(**{field.name: getattr(self, field.name) for field in fields(LinePriors)})
 
 
 def voice_rolls(pitches: Tensor) -> Tensor:
@@ -85,14 +81,14 @@ def decoded_pitches(
     rolls: Tensor, pitches: Tensor, keep: Tensor, first_step: int, settings: GanSettings
 ) -> Tensor:
     """(B, 3, T, 48) lower-voice rolls over (B, 4, T) `pitches` -> (B, 3, T) lower-voice pitches:
-    the likeliest lines under `settings.line_priors` (`decode_lines`), with the cells where `keep`
+    the likeliest lines under `settings`' priors (`decode_lines`), with the cells where `keep`
     is True held at `pitches`'s; step 0 is the piece's step `first_step`."""
     log_probs = rolls_log_probs(rolls)
     fixed = pitches[:, 1:]
     fixed_state = torch.where(fixed == REST, PITCH_ROWS, fixed - PITCH_LOW).clamp(0, PITCH_ROWS)
     given = F.one_hot(fixed_state, PITCH_ROWS + 1).bool()
     log_probs = torch.where(keep[..., None], torch.where(given, 0.0, -torch.inf), log_probs)
-    lines = decode_lines(log_probs, STATE_PITCHES, pitches[:, 0], first_step, settings.line_priors)
+    lines = decode_lines(log_probs, STATE_PITCHES, pitches[:, 0], first_step, settings)
     return STATE_PITCHES.to(lines.device)[lines]
 
 
