@@ -1,14 +1,19 @@
-"""Coconet's forward pass as Gibbs sampling runs it: the plain eval net against `sampling_net`.
+"""Coconet's forward pass as Gibbs sampling runs it: the plain eval net against `SamplingNet`.
 
     .venv/bin/python benchmarks/coconet_sampling_speed.py [--steps 512] [--out ...]
 
 Each Gibbs step of `compose` is one forward pass of the harmoniser over the whole track (batch 1,
 a 60 s track is ~512 sixteenth steps) and each revise round one pass over `revise.proposals`
-windows. Per shipped Coconet, per batch, under the bf16 autocast compose uses: milliseconds per
+windows. Per shipped Coconet, per batch, at compose's precision (bf16 autocast on machines with
+bf16 units, else fp32, `precision.py`): milliseconds per
 forward of the eval-mode net as trained (NCHW, batch norm applied), of the same net in NHWC only,
-and of `models.coconet.sampling_net` (batch norm folded into the convolutions, NHWC). The peer is
+of the same net with batch norm folded into the convolutions (`models.coconet.SamplingNet` with
+`fuse=False`), and of `SamplingNet` as compose runs it, where in fp32 each convolution also computes
+the residual sum and ReLU after it (on machines with bf16 units compose samples under bf16
+autocast, where it does not, so there the last two agree). The peer is
 the plain net timed in the same run (`speedup` = plain / lever); `share_of_peak` is the achieved
-FLOP rate over the bf16 compute peak (`peaks.py`) measured right after, so the figures carry across machines.
+FLOP rate over the compute peak at that precision (`peaks.py`) measured right after, so the figures
+carry across machines.
 """
 
 from __future__ import annotations
@@ -23,9 +28,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from deepchorale.models.coconet import CoconetNet, sampling_net
+from deepchorale.models.coconet import CoconetNet, SamplingNet
 from deepchorale.models.weights import load_model
-from deepchorale.precision import inference_autocast
+from deepchorale.precision import bf16_available, inference_autocast
 from peaks import compute_peak
 
 MODELS = ("coconet_hour", "coconet_32x64_gpu")
@@ -60,22 +65,24 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--out", default="benchmarks/results/coconet_sampling_speed.json")
     args = parser.parse_args()
+    peak_dtype = torch.bfloat16 if bf16_available(torch.device("cpu")) else torch.float32
     rows = []
     for name in MODELS:
         net = load_model(Path("experiments/pretrained") / name / "weights.pt").net.eval()
         nhwc = copy.deepcopy(net).to(memory_format=torch.channels_last)
         nhwc.channels_last = True
-        levers = {"plain": net, "nhwc": nhwc, "sampling_net": sampling_net(net)}
+        folded = SamplingNet(net, fuse=False)
+        levers = {"plain": net, "nhwc": nhwc, "folded": folded, "sampling_net": SamplingNet(net)}
         for batch in args.batches:
             ms = {lever: forward_ms(m, batch, args.steps, args.repeats) for lever, m in levers.items()}
-            peak = compute_peak(torch.bfloat16)[0]  # wall-clock FLOP/s
+            peak = compute_peak(peak_dtype)[0]  # wall-clock FLOP/s
             flops = forward_flops(net, batch, args.steps)
             rows.append({
                 "model": name,
                 "batch": batch,
                 "forward_ms": ms,
                 "speedup": {lever: ms["plain"] / value for lever, value in ms.items()},
-                "bf16_peak_tflops": peak / 1e12,
+                "peak_tflops": peak / 1e12,
                 "share_of_peak": {lever: flops / (value / 1e3) / peak for lever, value in ms.items()},
             })  # fmt: skip
             print(f"{name} batch {batch}: " + ", ".join(f"{k} {v:.1f} ms" for k, v in ms.items()))
@@ -83,6 +90,7 @@ def main() -> None:
         "benchmark": "coconet_sampling_speed",
         "machine": {"cpus": len(os.sched_getaffinity(0)), "threads": torch.get_num_threads(),
                     "load_average": os.getloadavg()},
+        "precision": str(peak_dtype).removeprefix("torch."),
         "steps": args.steps,
         "rows": rows,
     }  # fmt: skip

@@ -92,6 +92,12 @@ def test_musicxml_score_keeps_every_note(by_id, tmp_path):
     assert np.array_equal(back.fermatas, chorale.fermatas)
 
 
+def test_the_same_piece_writes_the_same_musicxml_bytes(by_id, tmp_path):
+    first, second = (write_musicxml(by_id["bwv269"], tmp_path / f"{n}.musicxml", qpm=80) for n in "ab")
+    assert first.read_bytes() == second.read_bytes()  # music21 would draw its part and instrument ids
+    assert b'<score-part id="P1">' in first.read_bytes()
+
+
 def test_musicxml_score_reads_as_a_musician_expects(by_id, tmp_path):
     chorale = by_id["bwv136.6"]  # F# minor: raised sixths and sevenths, a pickup, fermatas
     path = write_musicxml(

@@ -222,7 +222,10 @@ def write_musicxml(
     for voice, (name, make_clef, program) in enumerate(zip(VOICES, CLEFS, programs)):
         part = stream.Part()
         part.partName = name.capitalize()
-        part.insert(0, part_instrument(part.partName, program))
+        played_by = part_instrument(part.partName, program)
+        # MusicXML's conventional ids, where music21 would draw random ones: the same piece, the same file.
+        played_by.partId, played_by.instrumentId = f"P{voice + 1}", f"P{voice + 1}-I1"
+        part.insert(0, played_by)
         part.insert(0, make_clef())
         part.insert(0, meter.TimeSignature(f"{chorale.meter[0]}/{chorale.meter[1]}"))
         part.insert(0, copy.deepcopy(signature))
