@@ -1,4 +1,4 @@
-"""Coconet's forward pass as Gibbs sampling runs it: the plain eval net against `SamplingNet`.
+"""Coconet's forward pass as Gibbs sampling runs it: the plain eval net against `sampling_net`.
 
     .venv/bin/python benchmarks/coconet_sampling_speed.py [--steps 512] [--out ...]
 
@@ -7,10 +7,7 @@ a 60 s track is ~512 sixteenth steps) and each revise round one pass over `revis
 windows. Per shipped Coconet, per batch, at compose's precision (bf16 autocast on machines with
 bf16 units, else fp32, `precision.py`): milliseconds per
 forward of the eval-mode net as trained (NCHW, batch norm applied), of the same net in NHWC only,
-of the same net with batch norm folded into the convolutions (`models.coconet.SamplingNet` with
-`fuse=False`), and of `SamplingNet` as compose runs it, where in fp32 each convolution also computes
-the residual sum and ReLU after it (on machines with bf16 units compose samples under bf16
-autocast, where it does not, so there the last two agree). The peer is
+and of `models.coconet.sampling_net` (batch norm folded into the convolutions, NHWC). The peer is
 the plain net timed in the same run (`speedup` = plain / lever); `share_of_peak` is the achieved
 FLOP rate over the compute peak at that precision (`peaks.py`) measured right after, so the figures
 carry across machines.
@@ -28,7 +25,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from deepchorale.models.coconet import CoconetNet, SamplingNet
+from deepchorale.models.coconet import CoconetNet, sampling_net
 from deepchorale.models.weights import load_model
 from deepchorale.precision import bf16_available, inference_autocast
 from peaks import compute_peak
@@ -71,8 +68,7 @@ def main() -> None:
         net = load_model(Path("experiments/pretrained") / name / "weights.pt").net.eval()
         nhwc = copy.deepcopy(net).to(memory_format=torch.channels_last)
         nhwc.channels_last = True
-        folded = SamplingNet(net, fuse=False)
-        levers = {"plain": net, "nhwc": nhwc, "folded": folded, "sampling_net": SamplingNet(net)}
+        levers = {"plain": net, "nhwc": nhwc, "sampling_net": sampling_net(net)}
         for batch in args.batches:
             ms = {lever: forward_ms(m, batch, args.steps, args.repeats) for lever, m in levers.items()}
             peak = compute_peak(peak_dtype)[0]  # wall-clock FLOP/s

@@ -7,7 +7,7 @@ machine's measured compute peak.
 Runs the pipeline of `deepchorale compose` with conf/compose.yaml's settings in one process:
 plan, harmonize (Coconet, blocked Gibbs), embellish (AR-CNN), ornament, then render (MIDI,
 MusicXML and, where MuseScore is installed, its PDF; FluidSynth audio, mastering, piano roll).
-Model loading is timed apart. Every convolution and linear layer that runs counts its
+Model loading is timed apart. Every convolution and linear layer of the loaded models counts its
 multiply-adds as it runs (forward hooks), and the peak (`peaks.py`, at the precision compose samples
 in) is measured in the same run: a stage near the peak can only get faster by computing less; one
 far below it spends its time elsewhere (Python, the prior, rendering). The peer is the same
@@ -28,8 +28,6 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -37,7 +35,6 @@ import torch
 from hydra import compose as compose_config
 from hydra import initialize_config_module
 from torch import nn
-from torch.nn.modules.module import register_module_forward_hook
 
 import deepchorale.resolvers  # noqa: F401  (registers ${project_root:})
 from deepchorale.compose.critic import Critic
@@ -53,27 +50,23 @@ from peaks import compute_peak
 COUNTED = (nn.Conv1d, nn.Conv2d, nn.Linear)
 
 
-@contextmanager
-def counting_flops() -> Iterator[dict[str, float]]:
-    """A running total of the FLOPs (2 per multiply-add) that every convolution and linear layer
-    computes inside the block, under the key "total". The forward hook is global, not the loaded
-    models' own: compose samples with copies of them (`models.coconet.SamplingNet`)."""
+def count_flops(models: list[nn.Module]) -> dict[str, float]:
+    """A running total of the FLOPs (2 per multiply-add) the convolution and linear layers of
+    `models` compute, under the key "total", kept up to date by forward hooks."""
     counter = {"total": 0.0}
 
     def hook(module: nn.Module, inputs, output) -> None:
-        if not isinstance(module, COUNTED):
-            return
         if isinstance(module, nn.Linear):
             per_output = module.in_features
         else:
             per_output = module.in_channels // module.groups * module.weight[0, 0].numel()
         counter["total"] += 2.0 * output.numel() * per_output
 
-    handle = register_module_forward_hook(hook)
-    try:
-        yield counter
-    finally:
-        handle.remove()
+    for model in models:
+        for module in model.modules():
+            if isinstance(module, COUNTED):
+                module.register_forward_hook(hook)
+    return counter
 
 
 def cli_seconds(melody: str, overrides: list[str]) -> float:
@@ -101,6 +94,7 @@ def main() -> None:
     coconet, arcnn, critic = (load_model(path) for path in (cfg.models.coconet, cfg.models.arcnn, cfg.critic))
     articulator = load_articulator(cfg)
     loading = time.perf_counter() - start
+    flops = count_flops([model for model in (coconet, arcnn, critic, articulator) if model is not None])
     stage_flops: dict[str, float] = defaultdict(float)
     counted = 0.0
 
@@ -118,8 +112,7 @@ def main() -> None:
         **stage_settings(cfg),
     }
     melody = load_melody(args.melody)
-    with counting_flops() as flops:
-        composition = compose_track(melody, coconet, arcnn, progress=lap, **settings)
+    composition = compose_track(melody, coconet, arcnn, progress=lap, **settings)
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
         render_files(composition, cfg, Path(folder), "bench")

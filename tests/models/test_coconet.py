@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader
 from deepchorale.data.chorale import REST
 from deepchorale.data.convert import ONEHOT_HIGH, ONEHOT_LOW, ONEHOT_PITCHES
 from deepchorale.data.datamodule import ChoraleDataModule, window_tensors
-from deepchorale.models.coconet import CoconetNet, SamplingNet
+from deepchorale.models.coconet import CoconetNet, sampling_net
 from deepchorale.models.protocol import packaged_sampler
 from deepchorale.sampling.gibbs import gibbs_settings, pitch_onehot
 from deepchorale.training.coconet import CoconetModule, nade_mask, ordering_nll, rescaled_nll, scored_cells
@@ -56,37 +56,10 @@ def test_the_sampling_net_computes_what_the_eval_net_does(batch_norm):
     mask = torch.rand(2, 4, 21) < 0.5
     with torch.no_grad():
         expected = net.eval()(onehot, mask)
-        folded = SamplingNet(net.train())
+        folded = sampling_net(net.train())
         assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
         assert torch.allclose(folded(onehot, mask), expected, atol=1e-4)
     assert net.training and list(net.state_dict()) == keys  # the module's own net is untouched
-
-
-def fused_convolutions(net: torch.nn.Module, onehot, mask) -> tuple[torch.Tensor, int]:
-    """The net's logits and how many convolutions with fused post-ops computed them."""
-    with torch.no_grad(), torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as run:
-        logits = net(onehot, mask)
-    return logits, sum(event.name.startswith("mkldnn::_convolution_pointwise") for event in run.events())
-
-
-@pytest.mark.parametrize("residual_period", [2, 0])
-def test_the_sampling_net_fuses_sum_and_relu_into_its_convolutions_bit_for_bit(residual_period):
-    torch.manual_seed(0)
-    net = CoconetNet(num_layers=6, num_filters=8, residual_period=residual_period)
-    onehot = pitch_onehot(torch.randint(ONEHOT_LOW, ONEHOT_HIGH + 1, (2, 4, 21)))
-    mask = torch.rand(2, 4, 21) < 0.5
-    fused, kernels = fused_convolutions(SamplingNet(net), onehot, mask)
-    assert kernels == 5  # the input convolution and the four hidden ones; the output has no ReLU
-    apart, kernels = fused_convolutions(SamplingNet(net, fuse=False), onehot, mask)
-    assert kernels == 0 and torch.equal(fused, apart)
-
-
-def test_the_sampling_net_leaves_bf16_autocast_unfused():
-    net = SamplingNet(CoconetNet(num_layers=4, num_filters=8))
-    onehot = pitch_onehot(torch.randint(ONEHOT_LOW, ONEHOT_HIGH + 1, (1, 4, 9)))
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        logits, kernels = fused_convolutions(net, onehot, torch.rand(1, 4, 9) < 0.5)
-    assert kernels == 0 and logits.dtype == torch.bfloat16
 
 
 def test_hidden_cells_are_invisible_to_the_net():

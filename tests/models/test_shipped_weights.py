@@ -27,7 +27,7 @@ from deepchorale.evaluation.metrics.triad_or_seventh_rate import triad_or_sevent
 from deepchorale.judge.negatives import FamilySources, make_family
 from deepchorale.judge.report import auc
 from deepchorale.judge.scoring import judge_probabilities
-from deepchorale.models.coconet import SamplingNet
+from deepchorale.models.coconet import sampling_net
 from deepchorale.models.gan import GanSettings
 from deepchorale.models.protocol import packaged_sampler
 from deepchorale.models.weights import check_model_config, load_model, load_training_module, read_weights
@@ -165,7 +165,7 @@ COCONET_TOLERANCE = 0.05  # nats/note; coconet_32x64_gpu and coconet_hour are 0.
 @torch.no_grad()
 def nats_per_note(module, batch: dict[str, torch.Tensor], strata: int = 8) -> float:
     generator = torch.Generator().manual_seed(0)
-    net = SamplingNet(module.net)  # the net as compose samples with it: the same function, faster
+    net = sampling_net(module.net)  # the net as compose samples with it: the same function, faster
     pitches = batch["pitches"]
     cells = scored_cells(pitches, batch["valid"])
     onehot = pitch_onehot(torch.where(cells, pitches, REST))

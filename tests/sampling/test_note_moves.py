@@ -2,7 +2,7 @@
 
 import torch
 
-from deepchorale.models.coconet import CoconetNet, SamplingNet
+from deepchorale.models.coconet import CoconetNet, sampling_net
 from deepchorale.sampling.gibbs import pitch_onehot
 from deepchorale.sampling.note_moves import block_logits, note_ids, parallel_note_moves
 from deepchorale.sampling.voice_leading import VoiceLeadingPrior, parallel_cells
@@ -53,7 +53,7 @@ def test_a_note_partly_clamped_is_left_alone():
 
 def test_crops_as_wide_as_the_receptive_field_give_the_block_the_whole_pieces_logits():
     torch.manual_seed(0)
-    net = SamplingNet(CoconetNet(num_layers=6, num_filters=8))
+    net = sampling_net(CoconetNet(num_layers=6, num_filters=8))
     assert net.receptive_radius == 6  # one step each side per 3x3 convolution
 
     def logits_of(state, block):
@@ -75,7 +75,7 @@ def test_crops_as_wide_as_the_receptive_field_give_the_block_the_whole_pieces_lo
 
 def test_note_moves_on_crops_draw_what_they_draw_on_the_whole_piece():
     torch.manual_seed(0)
-    net = SamplingNet(CoconetNet(num_layers=4, num_filters=8))
+    net = sampling_net(CoconetNet(num_layers=4, num_filters=8))
     # Parallel octaves (S-B) in the first bar and the last, a held chord between them.
     bar = [[72] * 4 + [74] * 4, [67] * 8, [64] * 8, [48] * 4 + [50] * 4]
     held = [[74] * 40, [67] * 40, [64] * 40, [55] * 40]

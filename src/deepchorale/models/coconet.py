@@ -19,7 +19,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.nn.utils import skip_init
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from deepchorale.data.chorale import VOICES
@@ -94,107 +93,36 @@ class CoconetNet(nn.Module):
 
     @property
     def receptive_radius(self) -> int:
-        return receptive_radius(self)
+        """Steps either side of a cell that its logits depend on: each convolution adds its reach in time."""
+        convs = [module for module in self.modules() if isinstance(module, nn.Conv2d)]
+        return sum(conv.kernel_size[0] // 2 * conv.dilation[0] for conv in convs)
 
     def forward(self, onehot: Tensor, mask: Tensor) -> Tensor:
-        x = input_planes(onehot, mask, self.channels_last)
+        known = (~mask).unsqueeze(-1).to(onehot.dtype)
+        x = torch.cat([onehot * known, known.expand_as(onehot)], dim=1)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         x = F.relu(self.input_norm(self.input_conv(x)))
         return self.output_conv(self.blocks(x))
 
 
-def input_planes(onehot: Tensor, mask: Tensor, channels_last: bool) -> Tensor:
-    """The 8 input channels: each voice's one-hot plane with its hidden cells zeroed, then each
-    voice's plane of known cells."""
-    known = (~mask).unsqueeze(-1).to(onehot.dtype)
-    x = torch.cat([onehot * known, known.expand_as(onehot)], dim=1)
-    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
-
-
-def receptive_radius(net: nn.Module) -> int:
-    """Steps either side of a cell that `net`'s logits depend on: each convolution adds its reach in time."""
-    convs = [module for module in net.modules() if isinstance(module, nn.Conv2d)]
-    return sum(conv.kernel_size[0] // 2 * conv.dilation[0] for conv in convs)
-
-
-class ConvReLU(nn.Conv2d):
-    """A convolution followed by ReLU, with `plus` (a residual shortcut) added before it if given.
-
-    In fp32 on a CPU it is one oneDNN kernel with post-ops: the sum and the ReLU apply to each
-    output tile while it is in cache, where separate ops make two more passes over the activations
-    in memory (on a 32 x 64 net, 1.2x the forward pass's speed), and the result is bit-identical.
-    Elsewhere, and under bf16 autocast (whose convolutions round before the sum, so fusing would
-    change the result), it runs the separate ops."""
-
-    fuse = True
-
-    @classmethod
-    def of(cls, conv: nn.Conv2d, fuse: bool) -> ConvReLU:
-        # skip_init: no random initialisation to overwrite (nor a draw from the global generator)
-        made = skip_init(cls, conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride,
-                         conv.padding, conv.dilation, conv.groups, conv.bias is not None,
-                         conv.padding_mode)  # fmt: skip
-        made.load_state_dict(conv.state_dict())
-        made.fuse = fuse
-        return made
-
-    def forward(self, x: Tensor, plus: Tensor | None = None) -> Tensor:
-        if not (self.fuse and self.padding_mode == "zeros" and fusable(x)):
-            y = super().forward(x)
-            return F.relu(y if plus is None else y + plus)
-        layout = (self.padding, self.stride, self.dilation, self.groups)
-        if plus is None:
-            return torch.ops.mkldnn._convolution_pointwise(x, self.weight, self.bias, *layout, "relu", [], "")
-        return torch.ops.mkldnn._convolution_pointwise.binary(
-            x, plus, self.weight, self.bias, *layout, "add", None, "relu", [], ""
+def sampling_net(net: CoconetNet) -> CoconetNet:
+    """An eval-mode copy of `net` that computes the same function faster: every batch norm folded
+    into the convolution before it (its running statistics are constants once training stops),
+    in the NHWC layout oneDNN's convolutions prefer (how much faster: `benchmarks/coconet_sampling_speed.py`).
+    A copy, so the module keeps training with its own layers and `state_dict` keys."""
+    folded = copy.deepcopy(net).eval()
+    if not isinstance(folded.input_norm, nn.Identity):
+        folded.input_conv = fuse_conv_bn_eval(folded.input_conv, folded.input_norm)
+        folded.input_norm = nn.Identity()
+    for block in folded.blocks:
+        pairs = list(zip(block.convs, block.norms))
+        block.convs = nn.ModuleList(
+            conv if isinstance(norm, nn.Identity) else fuse_conv_bn_eval(conv, norm) for conv, norm in pairs
         )
-
-
-def fusable(x: Tensor) -> bool:
-    return (
-        x.device.type == "cpu"
-        and x.dtype == torch.float32
-        and not torch.is_autocast_enabled("cpu")
-        and torch.backends.mkldnn.is_available()
-    )
-
-
-class SamplingNet(nn.Module):
-    """A trained `CoconetNet`'s function, computed faster for sampling: every batch norm folded into
-    the convolution before it (its running statistics are constants once training stops), the
-    NHWC layout oneDNN's convolutions prefer, and each convolution fused with the sum and ReLU
-    after it (`ConvReLU`; `fuse=False` keeps them apart). How much each buys:
-    `benchmarks/coconet_sampling_speed.py`. A copy: the trained module keeps its own layers and
-    `state_dict` keys."""
-
-    def __init__(self, net: CoconetNet, fuse: bool = True) -> None:
-        super().__init__()
-        net = copy.deepcopy(net).eval()
-        self.input_conv = ConvReLU.of(folded(net.input_conv, net.input_norm), fuse)
-        self.blocks = nn.ModuleList(
-            nn.ModuleList(ConvReLU.of(folded(c, n), fuse) for c, n in zip(block.convs, block.norms))
-            for block in net.blocks
-        )
-        self.residual = all(block.residual for block in net.blocks)
-        self.output_conv = net.output_conv
-        self.to(memory_format=torch.channels_last)
-        self.eval()
-
-    @property
-    def receptive_radius(self) -> int:
-        return receptive_radius(self)
-
-    def forward(self, onehot: Tensor, mask: Tensor) -> Tensor:
-        x = self.input_conv(input_planes(onehot, mask, channels_last=True))
-        for convs in self.blocks:
-            h = x
-            for conv in convs[:-1]:
-                h = conv(h)
-            x = convs[-1](h, plus=x if self.residual else None)
-        return self.output_conv(x)
-
-
-def folded(conv: nn.Conv2d, norm: nn.Module) -> nn.Conv2d:
-    return conv if isinstance(norm, nn.Identity) else fuse_conv_bn_eval(conv, norm)
+        block.norms = nn.ModuleList(nn.Identity() for _ in pairs)
+    folded.channels_last = True
+    return folded.to(memory_format=torch.channels_last)
 
 
 class Coconet(nn.Module):
@@ -225,7 +153,7 @@ class Coconet(nn.Module):
         under `settings` (`sampling.gibbs.gibbs_sample`). With `draft_pmax`, the pitches under
         `mask` are a draft the chain starts from, its first block redrawing that share of them."""
         # Batch norm with its running statistics (not a Gibbs block's), folded into the convolutions.
-        net = SamplingNet(self.net)
+        net = sampling_net(self.net)
         pitches, mask = pitches.to(self.device), mask.to(self.device)
         radius = net.receptive_radius
         if draft_pmax is None:
