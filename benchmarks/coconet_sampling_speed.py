@@ -27,7 +27,7 @@ from torch import nn
 
 from deepchorale.models.coconet import CoconetNet, sampling_net
 from deepchorale.models.weights import load_model
-from deepchorale.precision import bf16_available, inference_autocast
+from deepchorale.precision import inference_autocast, inference_dtype
 from peaks import compute_peak
 
 MODELS = ("coconet_hour", "coconet_32x64_gpu")
@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--out", default="benchmarks/results/coconet_sampling_speed.json")
     args = parser.parse_args()
-    peak_dtype = torch.bfloat16 if bf16_available(torch.device("cpu")) else torch.float32
+    peak_dtype = inference_dtype(torch.device("cpu"))
     rows = []
     for name in MODELS:
         net = load_model(Path("experiments/pretrained") / name / "weights.pt").net.eval()

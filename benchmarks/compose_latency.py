@@ -44,7 +44,7 @@ from deepchorale.compose.pipeline import compose_track
 from deepchorale.compose.settings import load_articulator, stage_settings
 from deepchorale.host_memory import retain_freed_memory
 from deepchorale.models.weights import load_model
-from deepchorale.precision import bf16_available
+from deepchorale.precision import inference_dtype
 from peaks import compute_peak
 
 COUNTED = (nn.Conv1d, nn.Conv2d, nn.Linear)
@@ -121,7 +121,7 @@ def main() -> None:
     one_step_harmony = replace(settings["harmony"], steps=1, candidates=1)
     one_step_only = {"harmony": one_step_harmony, "revision": None, "embellishment": None}
     one_step = compose_track(melody, coconet, None, **{**settings, **one_step_only})
-    dtype = torch.bfloat16 if bf16_available(torch.device("cpu")) else torch.float32
+    dtype = inference_dtype(torch.device("cpu"))
     peak = compute_peak(dtype)[0]
     cli = cli_seconds(args.melody, args.overrides)
 

@@ -34,6 +34,11 @@ def bf16_available(device: torch.device) -> bool:
     return device.type == "cpu" and cpu_has_bf16()
 
 
+def inference_dtype(device: torch.device) -> torch.dtype:
+    """The precision compose's stages compute in on `device`: bf16 where it has bf16 units, else fp32."""
+    return torch.bfloat16 if bf16_available(device) else torch.float32
+
+
 def inference_autocast(device: torch.device):
     """bf16 autocast for inference where `device` has bf16 units; a no-op context elsewhere."""
     if bf16_available(device):
