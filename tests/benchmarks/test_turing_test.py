@@ -1,9 +1,11 @@
-"""benchmarks/turing_test.py: the figures it sets beside the discriminators' AUC, per stage."""
+"""benchmarks/turing_test.py: the figures it sets beside the discriminators' AUC, per stage, and the
+pieces it keeps for discriminating again."""
 
 import importlib.util
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from deepchorale.data.chorale import REST
 from deepchorale.evaluation.metrics import compute_metrics
@@ -31,3 +33,25 @@ def test_each_stage_gets_the_judge_parallels_and_the_register_target():
     assert figures["bach"]["every_voice_mean_inside_bach_p5_p95"] > 0
     assert 0 <= figures["octave_up"]["judge_median"] <= 100
     assert figures["octave_up"]["judge_mean"] < figures["bach"]["judge_mean"]  # the judge hears register
+
+
+def test_kept_pieces_come_back_as_they_were_and_only_for_the_same_chorales_and_seeds(tmp_path):
+    chorales = bach_split("test", CACHE_DIR)[:3]
+    seeds = [0, 1]
+    stages = {
+        stage: [(c.id, replace(c, id=f"{c.id}-{stage}-seed{seed}", source="",
+                               pitches=np.where(c.pitches == REST, REST, c.pitches + shift)))
+                for c in chorales for seed in seeds]
+        for stage, shift in (("harmonize", 0), ("ornament", 2))
+    }  # fmt: skip
+    record = {"overrides": ["harmonize.steps=24"], "harmonise": 12.5, "per_stage": {"harmonize": 10.0}}
+    script.save_pieces(stages, record, tmp_path / "pieces")
+
+    loaded, saved = script.load_pieces(tmp_path / "pieces", chorales, seeds)
+    assert list(loaded) == ["harmonize", "ornament"]  # the stages in their order
+    assert loaded == stages  # every piece, its source chorale, key, meter, onsets and fermatas
+    assert saved == record
+    with pytest.raises(SystemExit, match="not these chorales and seeds"):
+        script.load_pieces(tmp_path / "pieces", chorales, [0])
+    with pytest.raises(SystemExit, match="no pieces readable"):
+        script.load_pieces(tmp_path / "elsewhere", chorales, seeds)
