@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import torch
 from sklearn.metrics import roc_auc_score
 
 from deepchorale.data.chorale import Chorale
@@ -15,6 +16,7 @@ from deepchorale.evaluation.turing_test import (
     TuringSettings,
     auc,
     bach_against_bach,
+    fit_cnn,
     fold_of,
     labelled_windows,
     turing_test,
@@ -92,6 +94,27 @@ def test_the_same_seed_gives_the_same_figures(bach):
     assert first == again
     other = turing_test(pieces, generated, replace(settings, seed=1))
     assert other["discriminators"] != first["discriminators"]
+
+
+def test_the_cnn_reads_the_same_at_any_thread_count(bach):
+    """Its float sums in one order: a seed gives one AUC on a 1-core laptop and a 2-core CI alike."""
+    pieces = bach[:6]
+    generated = [(c.id, bass_up_an_octave(c)) for c in pieces]
+    windows = labelled_windows(
+        [(c, 0, c.id) for c in pieces] + [(g, 1, i) for i, g in generated], TuringSettings()
+    )
+    planes, labels = windows.planes, windows.labels
+    settings = TuringSettings(cnn_epochs=2)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        alone = fit_cnn(planes, labels, planes, 0, settings)
+        torch.set_num_threads(2)
+        shared = fit_cnn(planes, labels, planes, 0, settings)
+    finally:
+        torch.set_num_threads(threads)
+    assert np.array_equal(alone, shared)
+    assert torch.get_num_threads() == threads
 
 
 def test_auc_agrees_with_sklearn_with_ties_and_weights():
