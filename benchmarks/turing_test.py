@@ -14,9 +14,9 @@ split). What `deepchorale evaluate mode=turing` runs, with timings.
 
 Harmonising is most of a run (20-30 minutes for the 41 validation sopranos at one thread);
 discriminating takes one or two. `--pieces DIR` keeps every stage's pieces there (one .npz per
-stage, the corpus cache's format, and the harmonising seconds); `--reuse` discriminates the pieces
-already in DIR instead of harmonising again, e.g. with another `--seed` to see how much of an
-AUC's spread is the discriminators' own training rather than the music.
+stage, the corpus cache's format; the overrides and the harmonising seconds in pieces.json);
+`--reuse` discriminates the pieces already in DIR instead of harmonising again, e.g. with another
+`--seed` to see how much of an AUC's spread is the discriminators' own training, not the music.
 """
 
 from __future__ import annotations

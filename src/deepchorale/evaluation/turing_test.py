@@ -196,7 +196,7 @@ def fit_cnn(train: np.ndarray, labels: np.ndarray, test: np.ndarray, seed: int, 
 
     At one thread, whatever the machine's: with more, the convolutions' float sums run in another
     order and one seed gave AUCs 0.05 apart (0.776 at one thread, 0.725 at two, the same pieces:
-    benchmarks/README.md). The net is small enough that a second thread bought little."""
+    benchmarks/README.md)."""
     with torch.random.fork_rng(devices=[]), one_thread():  # seeded without moving the caller's generator
         torch.manual_seed(seed)
         net = WindowNet(planes=train.shape[1], pitches=train.shape[2])
