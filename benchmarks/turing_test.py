@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from deepchorale.atomic import write_json
-from deepchorale.compose.bach_sopranos import harmonise_sopranos
+from deepchorale.compose.bach_sopranos import harmonise_sopranos, piece_id
 from deepchorale.compose.settings import compose_config
 from deepchorale.data.cache import load_corpus, save_corpus
 from deepchorale.data.chorale import Chorale
@@ -82,9 +82,8 @@ def load_pieces(folder: Path, bach: list[Chorale], seeds: list[int]):
         stages = {stage: load_corpus(folder / f"{stage}.npz").chorales for stage in record.pop("stages")}
     except (OSError, ValueError, KeyError) as error:
         raise SystemExit(f"--reuse: no pieces readable in {folder} ({error})") from error
-    expected = [f"{chorale.id}-{{stage}}-seed{seed}" for chorale in bach for seed in seeds]
     for stage, pieces in stages.items():
-        if [piece.id for piece in pieces] != [name.format(stage=stage) for name in expected]:
+        if [piece.id for piece in pieces] != [piece_id(c.id, stage, seed) for c in bach for seed in seeds]:
             raise SystemExit(f"--reuse: {folder}'s {stage} pieces are not these chorales and seeds")
     sources = [chorale.id for chorale in bach for _ in seeds]
     return {stage: list(zip(sources, pieces)) for stage, pieces in stages.items()}, record

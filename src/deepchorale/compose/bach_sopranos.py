@@ -41,6 +41,11 @@ def soprano_melody(chorale: Chorale) -> Melody:
     )
 
 
+def piece_id(chorale_id: str, stage: str, seed: int) -> str:
+    """The id of a stage's harmonisation of a chorale's soprano with one compose seed."""
+    return f"{chorale_id}-{stage}-seed{seed}"
+
+
 def harmonise_sopranos(
     chorales: Sequence[Chorale],
     cfg: DictConfig,
@@ -71,7 +76,7 @@ def harmonise_sopranos(
                     raise ValueError(
                         f"{chorale.id}: compose moved the soprano (plan or range): not comparable"
                     )
-                stages[stage].append((chorale.id, replace(piece, id=f"{chorale.id}-{stage}-seed{seed}")))
+                stages[stage].append((chorale.id, replace(piece, id=piece_id(chorale.id, stage, seed))))
             for stage, spent in composition.seconds.items():
                 seconds[stage] += spent
         if progress is not None:
